@@ -1,0 +1,222 @@
+"""The curriculum: Roadmap → Stage → Topic, and Resource.
+
+Every model has a natural key made of slugs, so fixtures carry no database ids:
+loading them on any database updates rows in place, and learners' progress
+(which points at topics by id) survives content reloads.
+"""
+
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Case, Count, Q, Value, When
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+http_url_validator = URLValidator(schemes=["http", "https"], message=_("Enter an http:// or https:// URL."))
+
+
+class RoadmapQuerySet(models.QuerySet):
+    def published(self) -> "RoadmapQuerySet":
+        return self.filter(is_published=True)
+
+    def visible_to(self, user) -> "RoadmapQuerySet":
+        """Published roadmaps, plus drafts for staff who preview them from the admin."""
+        if user.is_authenticated and user.is_staff:
+            return self.all()
+        return self.published()
+
+    def with_counts(self) -> "RoadmapQuerySet":
+        return self.annotate(
+            stage_count=Count("stages", distinct=True),
+            topic_count=Count("stages__topics", distinct=True),
+        )
+
+
+class RoadmapManager(models.Manager.from_queryset(RoadmapQuerySet)):
+    def get_by_natural_key(self, slug: str) -> "Roadmap":
+        return self.get(slug=slug)
+
+
+class Roadmap(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True, help_text=_("A short introduction."))
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=1, help_text=_("Roadmaps are listed by position.")
+    )
+    is_published = models.BooleanField(
+        _("published"), default=True, help_text=_("Unpublished roadmaps are visible to staff only.")
+    )
+    resources = models.ManyToManyField(
+        "Resource",
+        verbose_name=_("roadmap-wide resources"),
+        related_name="roadmaps",
+        blank=True,
+        help_text=_("Books, courses and practice sites for the whole roadmap."),
+    )
+
+    objects = RoadmapManager()
+
+    class Meta:
+        ordering = ["position", "title"]
+        verbose_name = _("roadmap")
+        verbose_name_plural = _("roadmaps")
+        constraints = [
+            models.CheckConstraint(condition=~Q(slug=""), name="roadmap_slug_not_empty"),
+            models.CheckConstraint(condition=~Q(title=""), name="roadmap_title_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("roadmap:roadmap_detail", kwargs={"roadmap": self.slug})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def is_visible_to(self, user) -> bool:
+        return self.is_published or (user.is_authenticated and user.is_staff)
+
+
+class StageManager(models.Manager):
+    def get_by_natural_key(self, roadmap_slug: str, slug: str) -> "Stage":
+        return self.get(roadmap__slug=roadmap_slug, slug=slug)
+
+
+class Stage(models.Model):
+    roadmap = models.ForeignKey(Roadmap, verbose_name=_("roadmap"), on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveSmallIntegerField(
+        _("position"), help_text=_("Stages are numbered in position order; gaps are fine.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, help_text=_("Unique within its roadmap."))
+    summary = models.CharField(_("summary"), max_length=300, blank=True, help_text=_("One line."))
+
+    objects = StageManager()
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(fields=["roadmap", "slug"], name="stage_slug_unique_per_roadmap"),
+            models.CheckConstraint(condition=~Q(slug=""), name="stage_slug_not_empty"),
+            models.CheckConstraint(condition=~Q(title=""), name="stage_title_not_empty"),
+        ]
+        indexes = [models.Index(fields=["roadmap", "position"], name="stage_roadmap_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("roadmap:stage_detail", kwargs={"roadmap": self.roadmap.slug, "stage": self.slug})
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.roadmap.natural_key(), self.slug)
+
+    natural_key.dependencies = ["roadmap.roadmap"]
+
+
+class TopicManager(models.Manager):
+    def get_by_natural_key(self, roadmap_slug: str, stage_slug: str, slug: str) -> "Topic":
+        return self.get(stage__roadmap__slug=roadmap_slug, stage__slug=stage_slug, slug=slug)
+
+
+class Topic(models.Model):
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="topics")
+    position = models.PositiveSmallIntegerField(
+        _("position"), help_text=_("Topics are numbered in position order; gaps are fine.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, help_text=_("Unique within its stage."))
+    description = models.TextField(_("description"), blank=True)
+    resources = models.ManyToManyField("Resource", verbose_name=_("resources"), related_name="topics", blank=True)
+
+    objects = TopicManager()
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "slug"], name="topic_slug_unique_per_stage"),
+            models.CheckConstraint(condition=~Q(slug=""), name="topic_slug_not_empty"),
+            models.CheckConstraint(condition=~Q(title=""), name="topic_title_not_empty"),
+        ]
+        indexes = [models.Index(fields=["stage", "position"], name="topic_stage_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "roadmap:topic_detail",
+            kwargs={"roadmap": self.stage.roadmap.slug, "stage": self.stage.slug, "topic": self.slug},
+        )
+
+    def natural_key(self) -> tuple[str, str, str]:
+        return (*self.stage.natural_key(), self.slug)
+
+    natural_key.dependencies = ["roadmap.stage", "roadmap.resource"]
+
+
+class ResourceKind(models.TextChoices):
+    # Declaration order is display order: official documentation first.
+    DOCS = "docs", _("Official docs")
+    ARTICLE = "article", _("Article")
+    BOOK = "book", _("Book")
+    COURSE = "course", _("Course")
+    VIDEO = "video", _("Video")
+    PRACTICE = "practice", _("Practice")
+    COMMUNITY = "community", _("Community")
+
+
+KIND_RANK = Case(
+    *(When(kind=value, then=Value(rank)) for rank, value in enumerate(ResourceKind.values)),
+    default=Value(len(ResourceKind.values)),
+)
+
+
+class ResourceManager(models.Manager):
+    def get_by_natural_key(self, slug: str) -> "Resource":
+        return self.get(slug=slug)
+
+
+class Resource(models.Model):
+    """A link (or, for a book without a site, a citation) that can serve many topics."""
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    url = models.URLField(
+        _("URL"),
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text=_("Leave empty only for a book or other resource without a web page."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ResourceKind.choices, default=ResourceKind.DOCS)
+    author = models.CharField(_("author"), max_length=200, blank=True)
+    is_free = models.BooleanField(_("free"), default=True)
+
+    objects = ResourceManager()
+
+    class Meta:
+        ordering = [KIND_RANK, "title"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        constraints = [
+            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="resource_url_unique"),
+            models.CheckConstraint(condition=~Q(slug=""), name="resource_slug_not_empty"),
+            models.CheckConstraint(condition=~Q(title=""), name="resource_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="resource_url_http",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ResourceKind.values), name="resource_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)

@@ -1,0 +1,130 @@
+"""Reads for the curriculum pages, each with a fixed number of queries.
+
+Stage and topic numbers ("stage 4, topic 2") are computed here from the
+position order, never stored, so reordering in the admin renumbers every page
+consistently.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.http import Http404
+
+from roadmap.models import Resource, Roadmap, Stage, Topic
+
+
+@dataclass(frozen=True)
+class StageDetail:
+    roadmap: Roadmap
+    stage: Stage
+    previous: Stage | None
+    next: Stage | None
+
+
+@dataclass(frozen=True)
+class TopicDetail:
+    roadmap: Roadmap
+    stage: Stage
+    topic: Topic
+    previous: Topic | None
+    next: Topic | None
+    resources_by_kind: list[tuple[str, list[Resource]]]
+
+
+def roadmap_list(*, user) -> list[Roadmap]:
+    """Roadmaps for the home page, with their stage and topic counts (1 query)."""
+    return list(Roadmap.objects.visible_to(user).with_counts())
+
+
+def _get_roadmap(*, user, slug: str) -> Roadmap:
+    try:
+        return Roadmap.objects.visible_to(user).get(slug=slug)
+    except Roadmap.DoesNotExist:
+        raise Http404("No such roadmap.") from None
+
+
+def _numbered(items):
+    for number, item in enumerate(items, start=1):
+        item.number = number
+    return items
+
+
+def roadmap_outline(*, user, slug: str) -> Roadmap:
+    """The whole roadmap: numbered stages with numbered topics, and its resources (4 queries)."""
+    roadmap = _get_roadmap(user=user, slug=slug)
+    stages = list(roadmap.stages.prefetch_related(Prefetch("topics", to_attr="topic_list")))
+    for stage in _numbered(stages):
+        stage.roadmap = roadmap
+        _numbered(stage.topic_list)
+    roadmap.stage_list = stages
+    roadmap.topic_count = sum(len(stage.topic_list) for stage in stages)
+    roadmap.resource_list = list(roadmap.resources.all())
+    return roadmap
+
+
+def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
+    """One stage with its numbered topics and their resources, and its neighbours (4 queries)."""
+    roadmap = _get_roadmap(user=user, slug=roadmap_slug)
+    stages = _numbered(list(roadmap.stages.all()))
+    index = _index_of(stages, lambda stage: stage.slug == stage_slug, "No such stage.")
+    stage = stages[index]
+    stage.roadmap = roadmap
+    stage.topic_list = _numbered(list(stage.topics.prefetch_related("resources")))
+    return StageDetail(
+        roadmap=roadmap,
+        stage=stage,
+        previous=stages[index - 1] if index > 0 else None,
+        next=stages[index + 1] if index + 1 < len(stages) else None,
+    )
+
+
+def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> TopicDetail:
+    """One topic with its resources grouped by kind; previous/next run across stages (4 queries)."""
+    try:
+        topic = Topic.objects.select_related("stage__roadmap").get(
+            slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug
+        )
+    except Topic.DoesNotExist:
+        raise Http404("No such topic.") from None
+    roadmap = topic.stage.roadmap
+    if not roadmap.is_visible_to(user):
+        raise Http404("No such topic.")
+    stages = _numbered(list(roadmap.stages.all()))
+    by_id = {stage.pk: stage for stage in stages}
+    for stage in stages:
+        stage.roadmap = roadmap
+    # The roadmap's topics in reading order (titles only) to number and link neighbours.
+    topics = list(
+        Topic.objects.filter(stage__roadmap=roadmap)
+        .only("id", "stage_id", "position", "slug", "title")
+        .order_by("stage__position", "stage__slug", "position", "slug")
+    )
+    numbers: dict[int, int] = {}
+    for sibling in topics:
+        sibling.stage = by_id[sibling.stage_id]
+        sibling.number = numbers[sibling.stage_id] = numbers.get(sibling.stage_id, 0) + 1
+    index = next(i for i, sibling in enumerate(topics) if sibling.pk == topic.pk)
+    topic.stage, topic.number = by_id[topic.stage_id], topics[index].number
+    return TopicDetail(
+        roadmap=roadmap,
+        stage=topic.stage,
+        topic=topic,
+        previous=topics[index - 1] if index > 0 else None,
+        next=topics[index + 1] if index + 1 < len(topics) else None,
+        resources_by_kind=_group_by_kind(topic.resources.all()),
+    )
+
+
+def _index_of(items, predicate, message: str) -> int:
+    for index, item in enumerate(items):
+        if predicate(item):
+            return index
+    raise Http404(message)
+
+
+def _group_by_kind(resources) -> list[tuple[str, list[Resource]]]:
+    """Resources arrive in kind order (official docs first); keep that order for the groups."""
+    groups: dict[str, list[Resource]] = {}
+    for resource in resources:
+        groups.setdefault(resource.get_kind_display(), []).append(resource)
+    return list(groups.items())

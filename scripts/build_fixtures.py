@@ -1,0 +1,76 @@
+#!/usr/bin/env python
+"""Rebuild fixtures/roadmaps.json from the seed documents and the checked documentation links.
+
+    python scripts/build_fixtures.py
+
+Imports fixtures/sources/*.md with the project's own importer into a throw-away
+SQLite database, attaches the documentation links of fixtures/sources/topic-links.tsv
+to their topics, and dumps the curriculum with natural keys. The fixture is
+what ships; run this only when the sources change, and review the diff.
+"""
+
+import csv
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SOURCES = BASE_DIR / "fixtures" / "sources"
+ROADMAPS = [
+    # (file, slug, title): the titles come from the documents' own opening/closing lines.
+    ("django-roadmap.md", "django-roadmap", "Django Roadmap: From the Basics to Advanced Concepts"),
+    ("mastering-django.md", "mastering-django", "Mastering Django"),
+]
+
+
+def main() -> None:
+    sys.path.insert(0, str(BASE_DIR))
+    workdir = tempfile.mkdtemp(prefix="build-fixtures-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/build.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "roadmap_site.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from roadmap.importer import make_slug
+    from roadmap.models import Resource, ResourceKind, Topic
+
+    call_command("migrate", verbosity=0)
+    for filename, slug, title in ROADMAPS:
+        call_command("import_roadmap", SOURCES / filename, slug=slug, title=title, verbosity=0)
+
+    with (SOURCES / "topic-links.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for row in rows:
+        topic = Topic.objects.filter(stage__roadmap__slug=row["roadmap"]).order_by("stage__position", "position")
+        topic = topic.get(stage__position=int(row["stage"]), position=int(row["topic"]))
+        if topic.title != row["topic_title"]:
+            raise SystemExit(
+                f"topic-links.tsv: {row['roadmap']} {row['stage']}.{row['topic']} is {topic.title!r}, "
+                f"not {row['topic_title']!r}"
+            )
+        resource = Resource.objects.filter(url=row["url"]).first()
+        if resource is None:
+            slug = make_slug(row["link_title"])
+            if Resource.objects.filter(slug=slug).exists():
+                raise SystemExit(f"topic-links.tsv: two link titles make the slug {slug!r}; make them distinct.")
+            resource = Resource.objects.create(
+                slug=slug, title=row["link_title"], url=row["url"], kind=ResourceKind.DOCS
+            )
+        topic.resources.add(resource)
+
+    call_command(
+        "dumpdata",
+        "roadmap",
+        natural_foreign=True,
+        natural_primary=True,
+        indent=2,
+        output=str(BASE_DIR / "fixtures" / "roadmaps.json"),
+    )
+    print(f"Wrote fixtures/roadmaps.json: {Topic.objects.count()} topics, {Resource.objects.count()} resources.")
+
+
+if __name__ == "__main__":
+    main()
