@@ -1,6 +1,7 @@
 """Editors maintain the whole curriculum here, without touching fixtures."""
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,7 @@ class RoadmapAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "position", "is_published", "stage_count", "topic_count"]
     list_editable = ["position", "is_published"]
     list_filter = ["is_published"]
+    ordering = ["position", "title"]
     search_fields = ["title", "slug", "description"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["resources"]
@@ -94,6 +96,8 @@ class ResourceAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "url", "author", "is_free", "topic_count"]
     list_filter = ["kind", "is_free"]
     search_fields = ["title", "url", "author"]
+    ordering = ["title"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     prepopulated_fields = {"slug": ["title"]}
     fields = ["title", "slug", "kind", "url", "author", "is_free"]
 

@@ -1,0 +1,50 @@
+"""Plain helpers that create curriculum rows with sensible defaults."""
+
+from itertools import count
+
+from roadmap.models import Resource, ResourceKind, Roadmap, Stage, Topic
+
+_sequence = count(1)
+
+
+def make_roadmap(**fields) -> Roadmap:
+    n = next(_sequence)
+    fields.setdefault("title", f"Roadmap {n}")
+    fields.setdefault("slug", f"roadmap-{n}")
+    return Roadmap.objects.create(**fields)
+
+
+def make_stage(roadmap: Roadmap | None = None, **fields) -> Stage:
+    n = next(_sequence)
+    fields.setdefault("title", f"Stage {n}")
+    fields.setdefault("slug", f"stage-{n}")
+    fields.setdefault("position", n)
+    return Stage.objects.create(roadmap=roadmap or make_roadmap(), **fields)
+
+
+def make_topic(stage: Stage | None = None, **fields) -> Topic:
+    n = next(_sequence)
+    fields.setdefault("title", f"Topic {n}")
+    fields.setdefault("slug", f"topic-{n}")
+    fields.setdefault("position", n)
+    return Topic.objects.create(stage=stage or make_stage(), **fields)
+
+
+def make_resource(**fields) -> Resource:
+    n = next(_sequence)
+    fields.setdefault("title", f"Resource {n}")
+    fields.setdefault("slug", f"resource-{n}")
+    fields.setdefault("url", f"https://example.com/{n}/")
+    fields.setdefault("kind", ResourceKind.DOCS)
+    return Resource.objects.create(**fields)
+
+
+def make_curriculum(*, stages: int, topics: int, resources: int = 0, **roadmap_fields) -> Roadmap:
+    """A roadmap of ``stages`` x ``topics``, each topic with ``resources`` resources."""
+    roadmap = make_roadmap(**roadmap_fields)
+    for s in range(1, stages + 1):
+        stage = make_stage(roadmap, position=s, slug=f"s{s}", title=f"Stage {s}")
+        for t in range(1, topics + 1):
+            topic = make_topic(stage, position=t, slug=f"t{t}", title=f"Topic {s}.{t}")
+            topic.resources.add(*(make_resource() for _ in range(resources)))
+    return roadmap
