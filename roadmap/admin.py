@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from roadmap.models import Resource, Roadmap, Stage, Topic
+from roadmap.models import Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
 
 
 class StageInline(admin.TabularInline):
@@ -24,6 +24,23 @@ class TopicInline(admin.TabularInline):
     show_change_link = True
 
 
+class RoadmapResourceInline(admin.TabularInline):
+    model = RoadmapResource
+    fields = ["position", "resource"]
+    autocomplete_fields = ["resource"]
+    extra = 0
+    verbose_name = _("roadmap-wide resource")
+    verbose_name_plural = _("roadmap-wide resources (official docs are listed first, then by position)")
+
+
+class TopicResourceInline(admin.TabularInline):
+    model = TopicResource
+    fields = ["position", "resource"]
+    autocomplete_fields = ["resource"]
+    extra = 1
+    verbose_name_plural = _("resources (official docs are listed first, then by position)")
+
+
 @admin.register(Roadmap)
 class RoadmapAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "position", "is_published", "stage_count", "topic_count"]
@@ -32,8 +49,7 @@ class RoadmapAdmin(admin.ModelAdmin):
     ordering = ["position", "title"]
     search_fields = ["title", "slug", "description"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["resources"]
-    inlines = [StageInline]
+    inlines = [StageInline, RoadmapResourceInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_counts()
@@ -76,8 +92,9 @@ class TopicAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "description", "stage__title"]
     ordering = ["stage__roadmap__position", "stage__roadmap__title", "stage__position", "position", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["stage", "resources"]
-    fields = ["stage", "position", "title", "slug", "description", "resources"]
+    autocomplete_fields = ["stage"]
+    fields = ["stage", "position", "title", "slug", "description"]
+    inlines = [TopicResourceInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(resource_count=Count("resources", distinct=True))

@@ -48,6 +48,7 @@ class Roadmap(models.Model):
     )
     resources = models.ManyToManyField(
         "Resource",
+        through="RoadmapResource",
         verbose_name=_("roadmap-wide resources"),
         related_name="roadmaps",
         blank=True,
@@ -130,7 +131,9 @@ class Topic(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, help_text=_("Unique within its stage."))
     description = models.TextField(_("description"), blank=True)
-    resources = models.ManyToManyField("Resource", verbose_name=_("resources"), related_name="topics", blank=True)
+    resources = models.ManyToManyField(
+        "Resource", through="TopicResource", verbose_name=_("resources"), related_name="topics", blank=True
+    )
 
     objects = TopicManager()
 
@@ -157,7 +160,7 @@ class Topic(models.Model):
     def natural_key(self) -> tuple[str, str, str]:
         return (*self.stage.natural_key(), self.slug)
 
-    natural_key.dependencies = ["roadmap.stage", "roadmap.resource"]
+    natural_key.dependencies = ["roadmap.stage"]
 
 
 class ResourceKind(models.TextChoices):
@@ -220,3 +223,87 @@ class Resource(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+
+def kind_rank(kind: str) -> int:
+    """Display rank of a resource kind (official docs first), as KIND_RANK computes it in SQL."""
+    values = ResourceKind.values
+    return values.index(kind) if kind in values else len(values)
+
+
+class ResourceLink(models.Model):
+    """An ordered link from a roadmap or topic to a shared resource.
+
+    Explicit link rows (rather than a bare many-to-many) give each link its own
+    position, and let ``loaddata`` update shipped links without deleting the
+    ones editors added: a bare many-to-many would be replaced wholesale.
+    """
+
+    resource = models.ForeignKey(Resource, verbose_name=_("resource"), on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=1, help_text=_("Order within the same kind; official docs always come first.")
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return str(self.resource)
+
+    @staticmethod
+    def ordered_resources(links) -> list[Resource]:
+        """The linked resources, official docs first, then by position."""
+        ordered = sorted(links, key=lambda link: (kind_rank(link.resource.kind), link.position))
+        return [link.resource for link in ordered]
+
+
+class RoadmapResourceManager(models.Manager):
+    def get_by_natural_key(self, roadmap_slug: str, resource_slug: str) -> "RoadmapResource":
+        return self.get(roadmap__slug=roadmap_slug, resource__slug=resource_slug)
+
+
+class RoadmapResource(ResourceLink):
+    roadmap = models.ForeignKey(
+        Roadmap, verbose_name=_("roadmap"), on_delete=models.CASCADE, related_name="resource_links"
+    )
+
+    objects = RoadmapResourceManager()
+
+    class Meta(ResourceLink.Meta):
+        verbose_name = _("roadmap resource")
+        verbose_name_plural = _("roadmap resources")
+        constraints = [models.UniqueConstraint(fields=["roadmap", "resource"], name="roadmap_resource_unique")]
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.roadmap.natural_key(), *self.resource.natural_key())
+
+    natural_key.dependencies = ["roadmap.roadmap", "roadmap.resource"]
+
+
+class TopicResourceManager(models.Manager):
+    def get_by_natural_key(
+        self, roadmap_slug: str, stage_slug: str, topic_slug: str, resource_slug: str
+    ) -> "TopicResource":
+        return self.get(
+            topic__stage__roadmap__slug=roadmap_slug,
+            topic__stage__slug=stage_slug,
+            topic__slug=topic_slug,
+            resource__slug=resource_slug,
+        )
+
+
+class TopicResource(ResourceLink):
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), on_delete=models.CASCADE, related_name="resource_links")
+
+    objects = TopicResourceManager()
+
+    class Meta(ResourceLink.Meta):
+        verbose_name = _("topic resource")
+        verbose_name_plural = _("topic resources")
+        constraints = [models.UniqueConstraint(fields=["topic", "resource"], name="topic_resource_unique")]
+
+    def natural_key(self) -> tuple[str, str, str, str]:
+        return (*self.topic.natural_key(), *self.resource.natural_key())
+
+    natural_key.dependencies = ["roadmap.topic", "roadmap.resource"]

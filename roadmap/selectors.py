@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.http import Http404
 
-from roadmap.models import Resource, Roadmap, Stage, Topic
+from roadmap.models import Resource, ResourceLink, Roadmap, Stage, Topic, TopicResource
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def roadmap_outline(*, user, slug: str) -> Roadmap:
         _numbered(stage.topic_list)
     roadmap.stage_list = stages
     roadmap.topic_count = sum(len(stage.topic_list) for stage in stages)
-    roadmap.resource_list = list(roadmap.resources.all())
+    roadmap.resource_list = ResourceLink.ordered_resources(roadmap.resource_links.select_related("resource"))
     return roadmap
 
 
@@ -69,7 +69,15 @@ def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
     index = _index_of(stages, lambda stage: stage.slug == stage_slug, "No such stage.")
     stage = stages[index]
     stage.roadmap = roadmap
-    stage.topic_list = _numbered(list(stage.topics.prefetch_related("resources")))
+    stage.topic_list = _numbered(
+        list(
+            stage.topics.prefetch_related(
+                Prefetch("resource_links", queryset=TopicResource.objects.select_related("resource"))
+            )
+        )
+    )
+    for topic in stage.topic_list:
+        topic.resource_list = ResourceLink.ordered_resources(topic.resource_links.all())
     return StageDetail(
         roadmap=roadmap,
         stage=stage,
@@ -111,7 +119,9 @@ def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -
         topic=topic,
         previous=topics[index - 1] if index > 0 else None,
         next=topics[index + 1] if index + 1 < len(topics) else None,
-        resources_by_kind=_group_by_kind(topic.resources.all()),
+        resources_by_kind=_group_by_kind(
+            ResourceLink.ordered_resources(topic.resource_links.select_related("resource"))
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Max, Model, ProtectedError, RestrictedError
 
 from roadmap.importer import ParsedResource, ParsedRoadmap, make_slug
-from roadmap.models import Resource, Roadmap, Stage, Topic
+from roadmap.models import Resource, Roadmap, RoadmapResource, Stage, Topic
 
 
 class ImportFailed(ValueError):
@@ -81,7 +81,8 @@ def roadmap_import(
                 for parsed_link in parsed_topic.links:
                     resource = _resource_upsert(report, parsed_link, update=False)
                     if resource.pk not in linked:
-                        topic.resources.add(resource)
+                        linked.add(resource.pk)
+                        topic.resources.add(resource, through_defaults={"position": len(linked)})
                         report.updated.append(
                             f"topic {number}.{topic_number} {topic.title!r}: added {resource.title!r}"
                         )
@@ -170,17 +171,24 @@ def _free_resource_slug(base: str) -> str:
 
 
 def _sync_roadmap_resources(report: ImportReport, roadmap: Roadmap, parsed: list[ParsedResource]) -> None:
-    wanted = [_resource_upsert(report, item) for item in parsed]
-    current = {resource.pk: resource for resource in roadmap.resources.all()}
-    for resource in wanted:
-        if resource.pk not in current:
-            roadmap.resources.add(resource)
+    """Make the roadmap's resources exactly the document's, in the document's order."""
+    links = {link.resource_id: link for link in roadmap.resource_links.select_related("resource")}
+    wanted: list[int] = []
+    for position, item in enumerate(parsed, start=1):
+        resource = _resource_upsert(report, item)
+        wanted.append(resource.pk)
+        link = links.get(resource.pk)
+        if link is None:
+            RoadmapResource.objects.create(roadmap=roadmap, resource=resource, position=position)
             report.updated.append(f"roadmap resources: added {resource.title!r}")
-    wanted_pks = {resource.pk for resource in wanted}
-    for pk, resource in current.items():
-        if pk not in wanted_pks:
-            roadmap.resources.remove(resource)
-            report.updated.append(f"roadmap resources: removed {resource.title!r}")
+        elif link.position != position:
+            link.position = position
+            link.save(update_fields=["position"])
+            report.updated.append(f"roadmap resources: moved {resource.title!r} to position {position}")
+    for resource_id, link in links.items():
+        if resource_id not in wanted:
+            link.delete()
+            report.updated.append(f"roadmap resources: removed {link.resource.title!r}")
 
 
 def _delete_topics(report: ImportReport, topics: list[Topic]) -> bool:

@@ -59,7 +59,8 @@ def main() -> None:
             resource = Resource.objects.create(
                 slug=slug, title=row["link_title"], url=row["url"], kind=ResourceKind.DOCS
             )
-        topic.resources.add(resource)
+        # Rows are listed most relevant first: that order becomes the link position.
+        topic.resources.add(resource, through_defaults={"position": topic.resources.count() + 1})
 
     call_command(
         "dumpdata",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from roadmap.models import Resource, ResourceKind, Roadmap, Stage, Topic
+from roadmap.models import Resource, ResourceKind, Roadmap, Stage, Topic, TopicResource
 from tests.conftest import BASE_DIR, SOURCES
 
 FIXTURE = BASE_DIR / "fixtures" / "roadmaps.json"
@@ -118,15 +118,35 @@ def test_fixture_is_exactly_what_dumpdata_produces(seeded):
 
 def test_reloading_the_fixture_updates_in_place_and_keeps_ids(seeded):
     before = {model: dict(model.objects.values_list("pk", "title")) for model in (Roadmap, Stage, Topic, Resource)}
+    links_before = dict(TopicResource.objects.values_list("pk", "position"))
     topic = Topic.objects.get_by_natural_key("django-roadmap", "basics-of-python", "exception-handling")
     topic.title = "Edited by mistake"
     topic.save()
-    topic.resources.clear()
+    TopicResource.objects.filter(topic=topic).update(position=99)
 
     call_command("loaddata", "roadmaps", verbosity=0)
 
     after = {model: dict(model.objects.values_list("pk", "title")) for model in (Roadmap, Stage, Topic, Resource)}
     assert after == before
+    assert dict(TopicResource.objects.values_list("pk", "position")) == links_before
     topic.refresh_from_db()
     assert topic.title == "Exception Handling"
-    assert topic.resources.exists()
+
+
+def test_reloading_the_fixture_keeps_links_editors_added(seeded):
+    topic = Topic.objects.get_by_natural_key("django-roadmap", "testing", "unit-testing")
+    extra = Resource.objects.create(title="A testing talk", slug="a-testing-talk", url="https://example.com/talk/")
+    topic.resources.add(extra, through_defaults={"position": 9})
+
+    call_command("loaddata", "roadmaps", verbosity=0)
+
+    assert extra in topic.resources.all()
+    assert topic.resources.count() > 1
+
+
+def test_topic_links_keep_the_relevance_order_of_topic_links_tsv(seeded):
+    topic = Topic.objects.get_by_natural_key("django-roadmap", "django-orm-object-relational-mapping", "models")
+    assert [link.resource.url for link in topic.resource_links.order_by("position")] == [
+        "https://docs.djangoproject.com/en/stable/topics/db/models/",
+        "https://docs.djangoproject.com/en/stable/ref/models/fields/",
+    ]

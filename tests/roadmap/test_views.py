@@ -149,6 +149,16 @@ def test_topic_resources_are_grouped_by_kind_with_official_docs_first(client):
     assert text(soup.select_one(".resource cite")) == "A book"
 
 
+def test_resources_of_one_kind_follow_their_link_positions(client):
+    topic = make_topic()
+    topic.resources.add(make_resource(title="A second"), through_defaults={"position": 2})
+    topic.resources.add(make_resource(title="Z first"), through_defaults={"position": 1})
+    topic.resources.add(make_resource(title="A book", kind="book"), through_defaults={"position": 0})
+    for url in (topic.get_absolute_url(), topic.stage.get_absolute_url()):
+        links = [text(a) for a in page(client, url).select(".resource a, .resource cite")]
+        assert links == ["Z first", "A second", "A book"], url
+
+
 def test_numbers_follow_positions_not_ids(client):
     roadmap = make_roadmap()
     stage_b = make_stage(roadmap, position=2, slug="b", title="B")
