@@ -24,21 +24,20 @@ class TopicInline(admin.TabularInline):
     show_change_link = True
 
 
-class RoadmapResourceInline(admin.TabularInline):
-    model = RoadmapResource
-    fields = ["position", "resource"]
-    autocomplete_fields = ["resource"]
-    extra = 0
-    verbose_name = _("roadmap-wide resource")
-    verbose_name_plural = _("roadmap-wide resources (official docs are listed first, then by position)")
-
-
-class TopicResourceInline(admin.TabularInline):
-    model = TopicResource
+class ResourceLinkInline(admin.TabularInline):
     fields = ["position", "resource"]
     autocomplete_fields = ["resource"]
     extra = 1
     verbose_name_plural = _("resources (official docs are listed first, then by position)")
+
+
+class RoadmapResourceInline(ResourceLinkInline):
+    model = RoadmapResource
+    verbose_name_plural = _("roadmap-wide resources (official docs are listed first, then by position)")
+
+
+class TopicResourceInline(ResourceLinkInline):
+    model = TopicResource
 
 
 @admin.register(Roadmap)
