@@ -27,9 +27,10 @@ A tiny roadmap for tests.
 
 
 def run_import(path: Path, *args: str) -> str:
-    out = StringIO()
-    call_command("import_roadmap", str(path), *args, stdout=out)
-    return out.getvalue()
+    """stdout, then stderr, of one import_roadmap run."""
+    out, err = StringIO(), StringIO()
+    call_command("import_roadmap", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue() + err.getvalue()
 
 
 @pytest.fixture
@@ -215,3 +216,24 @@ def test_bad_slug_is_rejected(small, slug):
 
 def test_verbosity_zero_prints_nothing(small):
     assert run_import(small, "--slug", "tiny", "--title", "Tiny", "--verbosity", "0") == ""
+
+
+def test_reimport_keeps_and_reports_topics_that_other_data_protects(small):
+    from tests.testapp.models import TopicReference
+
+    run_import(small, "--slug", "tiny", "--title", "Tiny")
+    beta = Topic.objects.get(slug="beta-topic")
+    gamma = Topic.objects.get(slug="gamma")
+    TopicReference.objects.create(topic=beta)
+    TopicReference.objects.create(topic=gamma)
+    # Beta disappears from stage 1 and the whole of stage 2 goes.
+    small.write_text(SMALL.split("### 2.")[0].replace("  - Beta topic\n", ""))
+
+    output = run_import(small, "--slug", "tiny")
+
+    assert Topic.objects.filter(pk__in=[beta.pk, gamma.pk]).count() == 2
+    assert Stage.objects.filter(slug="second-stage").exists()
+    assert "kept topic 'Beta topic' in stage 'First Stage': learners' progress points at it" in output
+    assert "kept stage 'Second Stage': it still holds topics with learners' progress" in output
+    assert "0 deleted, 3 kept" in output
+    assert "No changes" not in output

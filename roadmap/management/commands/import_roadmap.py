@@ -55,33 +55,32 @@ class Command(BaseCommand):
         except ImportFailed as error:
             raise CommandError(f"{file}: {error}") from None
 
-        verbosity = options["verbosity"]
-        prefix = "[dry run] would have " if dry_run else ""
-        if verbosity >= 1:
-            for verb, items in (("created", report.created), ("updated", report.updated), ("deleted", report.deleted)):
-                for item in items:
-                    self.stdout.write(f"{prefix}{verb} {item}")
+        # What could not be removed is a warning worth seeing even with --verbosity 0.
         for item in report.kept:
-            self.stdout.write(self.style.WARNING(f"kept {item}"))
-        stage_count = len(document.stages)
-        topic_count = sum(len(stage.topics) for stage in document.stages)
-        if verbosity < 1:
+            self.stderr.write(self.style.WARNING(f"kept {item}"))
+        if options["verbosity"] < 1:
             return
-        if not report.changed:
-            self.stdout.write(
-                self.style.SUCCESS(f"No changes: {slug!r} is up to date ({stage_count} stages, {topic_count} topics).")
-            )
+        prefix = "[dry run] would have " if dry_run else ""
+        for verb, items in (("created", report.created), ("updated", report.updated), ("deleted", report.deleted)):
+            for item in items:
+                self.stdout.write(f"{prefix}{verb} {item}")
+        stages = plural(len(document.stages), "stage")
+        topics = plural(sum(len(stage.topics) for stage in document.stages), "topic")
+        if not report.changed and not report.kept:
+            self.stdout.write(self.style.SUCCESS(f"No changes: {slug!r} is up to date ({stages}, {topics})."))
             return
         summary = (
-            f"{slug!r}: {stage_count} stages, {topic_count} topics; "
-            f"{len(report.created)} created, {len(report.updated)} updated, {len(report.deleted)} deleted"
+            f"{slug!r}: {stages}, {topics}; {len(report.created)} created, "
+            f"{len(report.updated)} updated, {len(report.deleted)} deleted, {len(report.kept)} kept"
         )
-        if report.kept:
-            summary += f", {len(report.kept)} kept"
         if dry_run:
             self.stdout.write(self.style.WARNING(f"Dry run, nothing saved. {summary}."))
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported {summary}."))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def text_line_of(data: bytes, offset: int) -> int:
