@@ -43,6 +43,10 @@ def _get_roadmap(*, user, slug: str) -> Roadmap:
         raise Http404("No such roadmap.") from None
 
 
+# Related managers (roadmap.stages, stage.topics) set each row's parent to the
+# instance already in memory, so get_absolute_url() costs no query.
+
+
 def _numbered(items):
     for number, item in enumerate(items, start=1):
         item.number = number
@@ -54,7 +58,6 @@ def roadmap_outline(*, user, slug: str) -> Roadmap:
     roadmap = _get_roadmap(user=user, slug=slug)
     stages = list(roadmap.stages.prefetch_related(Prefetch("topics", to_attr="topic_list")))
     for stage in _numbered(stages):
-        stage.roadmap = roadmap
         _numbered(stage.topic_list)
     roadmap.stage_list = stages
     roadmap.topic_count = sum(len(stage.topic_list) for stage in stages)
@@ -68,7 +71,6 @@ def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
     stages = _numbered(list(roadmap.stages.all()))
     index = _index_of(stages, lambda stage: stage.slug == stage_slug, "No such stage.")
     stage = stages[index]
-    stage.roadmap = roadmap
     stage.topic_list = _numbered(
         list(
             stage.topics.prefetch_related(
@@ -99,8 +101,6 @@ def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -
         raise Http404("No such topic.")
     stages = _numbered(list(roadmap.stages.all()))
     by_id = {stage.pk: stage for stage in stages}
-    for stage in stages:
-        stage.roadmap = roadmap
     # The roadmap's topics in reading order (titles only) to number and link neighbours.
     topics = list(
         Topic.objects.filter(stage__roadmap=roadmap)
