@@ -16,7 +16,6 @@ class ImportFailed(ValueError):
 
 @dataclass
 class ImportReport:
-    roadmap: Roadmap | None = None
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -93,7 +92,6 @@ def roadmap_import(
                 _delete_stage(report, stage)
         if document.resources is not None:
             _sync_roadmap_resources(report, roadmap, document.resources)
-        report.roadmap = roadmap
         if dry_run:
             transaction.set_rollback(True)
     return report
