@@ -186,12 +186,14 @@ def parse_roadmap(text: str) -> ParsedRoadmap:
             continue
         if "\x00" in line:
             raise RoadmapSyntaxError(number, "the line contains a NUL character.")
-        if heading := HEADING.match(line):
-            if closing_line is not None:
-                raise RoadmapSyntaxError(
-                    closing_line,
-                    "expected a '- ' bullet; prose is only allowed before the first stage and at the very end.",
-                )
+        heading = HEADING.match(line)
+        bullet = None if heading else BULLET.match(line)
+        if (heading or bullet) and closing_line is not None:
+            raise RoadmapSyntaxError(
+                closing_line,
+                "expected a '- ' bullet; prose is only allowed before the first stage and at the very end.",
+            )
+        if heading:
             finish_section()
             bullets = []
             heading_text = heading["text"]
@@ -221,14 +223,9 @@ def parse_roadmap(text: str) -> ParsedRoadmap:
             stages.append(ParsedStage(line=number, title=title))
             section = "stage"
             continue
-        if bullet := BULLET.match(line):
+        if bullet:
             if section == "opening":
                 raise RoadmapSyntaxError(number, "a list item before the first '### 1. **Stage**' heading.")
-            if closing_line is not None:
-                raise RoadmapSyntaxError(
-                    closing_line,
-                    "expected a '- ' bullet; prose is only allowed before the first stage and at the very end.",
-                )
             indent = len(bullet["indent"].expandtabs(4))
             bullets.append(_Bullet(line=number, indent=indent, text=bullet["text"]))
             continue
