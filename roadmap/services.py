@@ -76,15 +76,8 @@ def roadmap_import(
                         "description": parsed_topic.description,
                     },
                 )
-                linked = set(topic.resources.values_list("pk", flat=True))
-                for parsed_link in parsed_topic.links:
-                    resource = _resource_upsert(report, parsed_link, update=False)
-                    if resource.pk not in linked:
-                        linked.add(resource.pk)
-                        topic.resources.add(resource, through_defaults={"position": len(linked)})
-                        report.updated.append(
-                            f"topic {number}.{topic_number} {topic.title!r}: added {resource.title!r}"
-                        )
+                if parsed_topic.links:
+                    _link_topic_resources(report, topic, parsed_topic.links, f"topic {number}.{topic_number}")
             wanted_topics = {parsed.slug for parsed in parsed_stage.topics}
             _delete_topics(report, [t for s, t in existing_topics.items() if s not in wanted_topics])
         for stage_slug, stage in existing_stages.items():
@@ -157,6 +150,17 @@ def _resource_upsert(report: ImportReport, parsed: ParsedResource, *, update: bo
     if update:
         return _upsert(report, resource, Resource, label, parsed.line, lookup={}, values=values)
     return resource
+
+
+def _link_topic_resources(report: ImportReport, topic: Topic, parsed: list[ParsedResource], label: str) -> None:
+    """Add the document's links to the topic after its existing ones; never remove a link."""
+    positions = dict(topic.resource_links.values_list("resource_id", "position"))
+    for item in parsed:
+        resource = _resource_upsert(report, item, update=False)
+        if resource.pk not in positions:
+            positions[resource.pk] = max(positions.values(), default=0) + 1
+            topic.resources.add(resource, through_defaults={"position": positions[resource.pk]})
+            report.updated.append(f"{label} {topic.title!r}: added {resource.title!r}")
 
 
 def _free_resource_slug(base: str) -> str:

@@ -237,3 +237,25 @@ def test_reimport_keeps_and_reports_topics_that_other_data_protects(small):
     assert "kept stage 'Second Stage': it still holds topics with learners' progress" in output
     assert "0 deleted, 3 kept" in output
     assert "No changes" not in output
+
+
+def test_links_in_topic_bullets_go_after_links_editors_added(tmp_path):
+    path = tmp_path / "links.md"
+    path.write_text("### 1. **Stage**\n- **Views**: Read [the guide](https://example.com/views/).\n")
+    run_import(path, "--slug", "links", "--title", "Links")
+    topic = Topic.objects.get(slug="views")
+    editors = Resource.objects.create(title="Editors' pick", slug="editors-pick", url="https://example.com/pick/")
+    topic.resources.add(editors, through_defaults={"position": 7})
+    path.write_text(
+        "### 1. **Stage**\n"
+        "- **Views**: Read [the guide](https://example.com/views/) and [more](https://example.com/more/).\n"
+    )
+
+    run_import(path, "--slug", "links")
+
+    positions = dict(topic.resource_links.values_list("resource__url", "position"))
+    assert positions == {
+        "https://example.com/views/": 1,
+        "https://example.com/pick/": 7,
+        "https://example.com/more/": 8,
+    }
