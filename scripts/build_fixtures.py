@@ -44,8 +44,10 @@ def main() -> None:
     with (SOURCES / "topic-links.tsv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     for row in rows:
-        topic = Topic.objects.filter(stage__roadmap__slug=row["roadmap"]).order_by("stage__position", "position")
-        topic = topic.get(stage__position=int(row["stage"]), position=int(row["topic"]))
+        # The importer numbers positions 1, 2, 3... so they are the documents' stage and topic numbers.
+        topic = Topic.objects.get(
+            stage__roadmap__slug=row["roadmap"], stage__position=int(row["stage"]), position=int(row["topic"])
+        )
         if topic.title != row["topic_title"]:
             raise SystemExit(
                 f"topic-links.tsv: {row['roadmap']} {row['stage']}.{row['topic']} is {topic.title!r}, "
