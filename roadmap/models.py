@@ -134,6 +134,13 @@ class Topic(models.Model):
     resources = models.ManyToManyField(
         "Resource", through="TopicResource", verbose_name=_("resources"), related_name="topics", blank=True
     )
+    content_updated_at = models.DateTimeField(
+        _("content last changed"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set whenever the description or the resources change (roadmap/signals.py)."),
+    )
 
     objects = TopicManager()
 

@@ -88,17 +88,30 @@ def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
     )
 
 
-def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> TopicDetail:
-    """One topic with its resources grouped by kind; previous/next run across stages (4 queries)."""
+def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
+    """A topic with its stage and roadmap, if ``user`` may see it (1 query); else 404."""
     try:
         topic = Topic.objects.select_related("stage__roadmap").get(
             slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug
         )
     except Topic.DoesNotExist:
         raise Http404("No such topic.") from None
-    roadmap = topic.stage.roadmap
-    if not roadmap.is_visible_to(user):
+    if not topic.stage.roadmap.is_visible_to(user):
         raise Http404("No such topic.")
+    return topic
+
+
+def topic_number(topic: Topic) -> str:
+    """ "4.2" for the second topic of the fourth stage, as the pages number it (2 queries)."""
+    stage_ids = list(topic.stage.roadmap.stages.values_list("pk", flat=True))
+    topic_ids = list(topic.stage.topics.values_list("pk", flat=True))
+    return f"{stage_ids.index(topic.stage_id) + 1}.{topic_ids.index(topic.pk) + 1}"
+
+
+def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> TopicDetail:
+    """One topic with its resources grouped by kind; previous/next run across stages (4 queries)."""
+    topic = topic_get(user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug)
+    roadmap = topic.stage.roadmap
     stages = _numbered(list(roadmap.stages.all()))
     by_id = {stage.pk: stage for stage in stages}
     # The roadmap's topics in reading order (titles only) to number and link neighbours.

@@ -1,26 +1,42 @@
-"""Curriculum pages: thin views over ``roadmap.selectors``."""
+"""Curriculum pages: thin views over ``roadmap.selectors``, with the learner's progress overlaid."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts import selectors as progress_selectors
+from accounts.forms import NoteForm
 from roadmap import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
     roadmaps = selectors.roadmap_list(user=request.user)
+    summaries = progress_selectors.roadmap_summaries(user=request.user, roadmaps=roadmaps)
+    for roadmap in roadmaps:
+        roadmap.progress = summaries.get(roadmap.pk)
     return render(request, "roadmap/home.html", {"roadmaps": roadmaps})
 
 
 def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
     outline = selectors.roadmap_outline(user=request.user, slug=roadmap)
+    if request.user.is_authenticated:
+        progress_selectors.outline_progress_attach(user=request.user, roadmap=outline)
     return render(request, "roadmap/roadmap_detail.html", {"roadmap": outline})
 
 
 def stage_detail(request: HttpRequest, roadmap: str, stage: str) -> HttpResponse:
     detail = selectors.stage_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage)
-    return render(request, "roadmap/stage_detail.html", {"detail": detail})
+    progress = None
+    if request.user.is_authenticated:
+        progress = progress_selectors.topic_progress_attach(user=request.user, topics=detail.stage.topic_list)
+    return render(request, "roadmap/stage_detail.html", {"detail": detail, "stage_progress": progress})
 
 
 def topic_detail(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
     detail = selectors.topic_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
-    return render(request, "roadmap/topic_detail.html", {"detail": detail})
+    context = {"detail": detail}
+    if request.user.is_authenticated:
+        progress_selectors.topic_progress_attach(user=request.user, topics=[detail.topic])
+        note = progress_selectors.note_get(user=request.user, topic=detail.topic)
+        context["note_form"] = NoteForm(initial={"text": note.text if note else ""})
+        context["note"] = note
+    return render(request, "roadmap/topic_detail.html", context)

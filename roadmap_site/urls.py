@@ -11,6 +11,8 @@ admin.site.index_title = "Curriculum and accounts"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("accounts.urls")),
     path("", include("roadmap.urls")),
 ]
 

@@ -113,7 +113,11 @@ def test_fixture_is_portable_natural_keys_only():
 def test_fixture_is_exactly_what_dumpdata_produces(seeded):
     out = io.StringIO()
     call_command("dumpdata", "roadmap", natural_foreign=True, natural_primary=True, indent=2, stdout=out)
-    assert json.loads(out.getvalue()) == json.loads(FIXTURE.read_text())
+    dumped = json.loads(out.getvalue())
+    for obj in dumped:
+        # Bookkeeping the build script leaves out (see scripts/build_fixtures.py).
+        obj["fields"].pop("content_updated_at", None)
+    assert dumped == json.loads(FIXTURE.read_text())
 
 
 def test_reloading_the_fixture_updates_in_place_and_keeps_ids(seeded):

@@ -1,0 +1,350 @@
+"""Reads of learners' progress, each with a fixed number of queries.
+
+``ProgressSummary`` is the only place a percentage is computed, so every page
+shows the same figure: percent = (done + skipped) / topics, rounded down, so
+100 % means every topic is finished and a finished roadmap is never "99 %".
+Progress rows always point at existing topics (``on_delete=PROTECT``), so the
+totals cannot drift from the curriculum.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+from django.db.models import Count, F
+from django.http import Http404
+
+from accounts.models import NOT_STARTED, Note, Progress, ProgressEvent, Status, User
+from roadmap.models import Roadmap, Stage, Topic
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    total: int
+    done: int = 0
+    in_progress: int = 0
+    skipped: int = 0
+
+    @classmethod
+    def from_statuses(cls, total: int, statuses: Iterable[str]) -> "ProgressSummary":
+        counts = Counter(statuses)
+        return cls(
+            total=total,
+            done=counts[Status.DONE],
+            in_progress=counts[Status.IN_PROGRESS],
+            skipped=counts[Status.SKIPPED],
+        )
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return self.finished * 100 // self.total if self.total else 0
+
+    @property
+    def is_complete(self) -> bool:
+        return self.total > 0 and self.finished == self.total
+
+    @property
+    def is_started(self) -> bool:
+        return bool(self.done or self.in_progress or self.skipped)
+
+    @property
+    def label(self) -> str:
+        parts = [f"{self.done} of {self.total} done"]
+        if self.in_progress:
+            parts.append(f"{self.in_progress} in progress")
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        return " · ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "done": self.done,
+            "in_progress": self.in_progress,
+            "skipped": self.skipped,
+            "percent": self.percent,
+            "label": self.label,
+        }
+
+
+def progress_by_topic(*, user: User, topics: Iterable[Topic]) -> dict[int, Progress]:
+    """The learner's records for these topics (1 query; none for anonymous users)."""
+    if not user.is_authenticated:
+        return {}
+    ids = [topic.pk for topic in topics]
+    return {p.topic_id: p for p in Progress.objects.filter(user=user, topic_id__in=ids)}
+
+
+def _overlay(topic: Topic, record: Progress | None) -> None:
+    topic.record = record
+    topic.status = record.status if record else NOT_STARTED
+    # "Updated since you completed it": the description or resources changed after completion.
+    topic.changed_since_done = bool(
+        record
+        and record.status == Status.DONE
+        and record.completed_at
+        and topic.content_updated_at
+        and topic.content_updated_at > record.completed_at
+    )
+
+
+def outline_progress_attach(*, user: User, roadmap: Roadmap) -> None:
+    """Overlay the learner's progress on a ``roadmap_outline`` (1 query, whatever the size).
+
+    Sets ``topic.record`` (a record or None), ``stage.progress`` and
+    ``roadmap.progress`` (``ProgressSummary``) in place.
+    """
+    records = {}
+    if user.is_authenticated:
+        records = {p.topic_id: p for p in Progress.objects.filter(user=user, topic__stage__roadmap=roadmap)}
+    statuses = []
+    for stage in roadmap.stage_list:
+        stage_statuses = []
+        for topic in stage.topic_list:
+            _overlay(topic, records.get(topic.pk))
+            if topic.record:
+                stage_statuses.append(topic.record.status)
+        stage.progress = ProgressSummary.from_statuses(len(stage.topic_list), stage_statuses)
+        statuses += stage_statuses
+    roadmap.progress = ProgressSummary.from_statuses(roadmap.topic_count, statuses)
+
+
+def topic_progress_attach(*, user: User, topics: list[Topic]) -> ProgressSummary:
+    """Set ``topic.record`` on each topic and return their summary (1 query)."""
+    records = progress_by_topic(user=user, topics=topics)
+    for topic in topics:
+        _overlay(topic, records.get(topic.pk))
+    return ProgressSummary.from_statuses(len(topics), (p.status for p in records.values()))
+
+
+def note_get(*, user: User, topic: Topic) -> Note | None:
+    return Note.objects.filter(user=user, topic=topic).first()
+
+
+def summaries_for_topic(*, user: User, topic: Topic) -> dict[str, ProgressSummary]:
+    """The roadmap's and the stage's summaries after a change on ``topic`` (2 queries)."""
+    stage, roadmap_id = topic.stage, topic.stage.roadmap_id
+    totals = Topic.objects.filter(stage__roadmap_id=roadmap_id).values("stage_id").annotate(n=Count("id"))
+    totals = {row["stage_id"]: row["n"] for row in totals}
+    rows = Progress.objects.filter(user=user, topic__stage__roadmap_id=roadmap_id).values_list(
+        "topic__stage_id", "status"
+    )
+    rows = list(rows)
+    return {
+        f"roadmap-{roadmap_id}": ProgressSummary.from_statuses(sum(totals.values()), (s for _, s in rows)),
+        f"stage-{stage.pk}": ProgressSummary.from_statuses(
+            totals.get(stage.pk, 0), (s for stage_id, s in rows if stage_id == stage.pk)
+        ),
+    }
+
+
+def roadmap_summaries(*, user: User, roadmaps: list[Roadmap]) -> dict[int, ProgressSummary]:
+    """Per-roadmap summaries for roadmaps annotated ``with_counts()`` (1 query)."""
+    if not user.is_authenticated:
+        return {}
+    counts: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        Progress.objects.filter(user=user, topic__stage__roadmap__in=roadmaps)
+        .values("status", roadmap_id=F("topic__stage__roadmap_id"))
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["roadmap_id"]] += [row["status"]] * row["n"]
+    return {roadmap.pk: ProgressSummary.from_statuses(roadmap.topic_count, counts[roadmap.pk]) for roadmap in roadmaps}
+
+
+# The dashboard ---------------------------------------------------------------
+
+
+@dataclass
+class TopicRef:
+    """A topic as the dashboard lists it: numbered, titled and linked."""
+
+    id: int
+    number: str
+    title: str
+    url: str
+    roadmap_title: str
+    roadmap_slug: str
+    stage_slug: str
+    slug: str
+
+
+@dataclass
+class StageProgress:
+    number: int
+    title: str
+    url: str
+    progress: ProgressSummary
+
+
+@dataclass
+class RoadmapProgress:
+    roadmap: Roadmap
+    progress: ProgressSummary
+    stages: list[StageProgress]
+    next_topic: TopicRef | None
+
+
+@dataclass
+class Dashboard:
+    roadmaps: list[RoadmapProgress]
+    recent: list[tuple[ProgressEvent, TopicRef]]
+    in_progress: list[tuple[Progress, TopicRef]]
+    notes: list[tuple[Note, TopicRef]]
+    topics: dict[int, TopicRef] = field(default_factory=dict)
+
+
+def _reading_order(roadmaps: list[Roadmap]) -> tuple[list[Stage], dict[int, list[Topic]]]:
+    """Stages and their topics, numbered as on the roadmap pages (2 queries)."""
+    by_id = {roadmap.pk: roadmap for roadmap in roadmaps}
+    stages = list(Stage.objects.filter(roadmap__in=roadmaps).order_by("roadmap_id", "position", "slug"))
+    stage_numbers: Counter = Counter()
+    for stage in stages:
+        stage.roadmap = by_id[stage.roadmap_id]
+        stage_numbers[stage.roadmap_id] += 1
+        stage.number = stage_numbers[stage.roadmap_id]
+    stage_by_id = {stage.pk: stage for stage in stages}
+    topics: dict[int, list[Topic]] = defaultdict(list)
+    for topic in Topic.objects.filter(stage__in=stages).only("id", "stage_id", "position", "slug", "title"):
+        topic.stage = stage_by_id[topic.stage_id]
+        topics[topic.stage_id].append(topic)
+    for stage_topics in topics.values():
+        for number, topic in enumerate(stage_topics, start=1):
+            topic.number = number
+    return stages, topics
+
+
+def _ref(topic: Topic) -> TopicRef:
+    stage, roadmap = topic.stage, topic.stage.roadmap
+    return TopicRef(
+        id=topic.pk,
+        number=f"{stage.number}.{topic.number}",
+        title=topic.title,
+        url=topic.get_absolute_url(),
+        roadmap_title=roadmap.title,
+        roadmap_slug=roadmap.slug,
+        stage_slug=stage.slug,
+        slug=topic.slug,
+    )
+
+
+def dashboard(*, user: User) -> Dashboard:
+    """Everything the dashboard shows, in 7 queries whatever the amount of progress."""
+    records = list(Progress.objects.filter(user=user).order_by("-updated_at"))
+    recent = list(ProgressEvent.objects.filter(user=user).order_by("-created_at", "-id")[:10])
+    notes = list(Note.objects.filter(user=user).order_by("-updated_at"))
+    touched = {r.topic_id for r in records} | {e.topic_id for e in recent} | {n.topic_id for n in notes}
+    roadmaps = list(
+        Roadmap.objects.visible_to(user).filter(stages__topics__in=touched).distinct().order_by("position", "title")
+    )
+    stages, topics_by_stage = _reading_order(roadmaps)
+    refs = {topic.pk: _ref(topic) for stage_topics in topics_by_stage.values() for topic in stage_topics}
+    status_of = {r.topic_id: r.status for r in records}
+
+    started = []
+    for roadmap in roadmaps:
+        roadmap_stages = [stage for stage in stages if stage.roadmap_id == roadmap.pk]
+        stage_rows, statuses, next_topic = [], [], None
+        for stage in roadmap_stages:
+            stage_topics = topics_by_stage.get(stage.pk, [])
+            stage_statuses = [status_of[t.pk] for t in stage_topics if t.pk in status_of]
+            statuses += stage_statuses
+            stage_rows.append(
+                StageProgress(
+                    number=stage.number,
+                    title=stage.title,
+                    url=stage.get_absolute_url(),
+                    progress=ProgressSummary.from_statuses(len(stage_topics), stage_statuses),
+                )
+            )
+            if next_topic is None:
+                next_topic = next(
+                    (refs[t.pk] for t in stage_topics if status_of.get(t.pk) not in (Status.DONE, Status.SKIPPED)),
+                    None,
+                )
+        total = sum(row.progress.total for row in stage_rows)
+        summary = ProgressSummary.from_statuses(total, statuses)
+        if summary.is_started:
+            started.append(RoadmapProgress(roadmap=roadmap, progress=summary, stages=stage_rows, next_topic=next_topic))
+
+    return Dashboard(
+        roadmaps=started,
+        recent=[(event, refs[event.topic_id]) for event in recent if event.topic_id in refs],
+        in_progress=[(r, refs[r.topic_id]) for r in records if r.status == Status.IN_PROGRESS and r.topic_id in refs],
+        notes=[(note, refs[note.topic_id]) for note in notes if note.topic_id in refs],
+        topics=refs,
+    )
+
+
+def public_profile(*, username: str) -> tuple[User, list[tuple[Roadmap, ProgressSummary]]]:
+    """A learner who opted in, with their progress per published roadmap (2 queries); else 404."""
+    user = User.objects.filter(username=username, is_active=True, is_profile_public=True).first()
+    if user is None:
+        raise Http404("No such profile.")
+    roadmaps = list(Roadmap.objects.published().with_counts())
+    summaries = roadmap_summaries(user=user, roadmaps=roadmaps)
+    return user, [(r, summaries[r.pk]) for r in roadmaps if summaries[r.pk].is_started]
+
+
+# Export ------------------------------------------------------------------------
+
+EXPORT_FIELDS = [
+    "roadmap",
+    "stage",
+    "topic",
+    "topic_title",
+    "status",
+    "started_at",
+    "completed_at",
+    "updated_at",
+    "note",
+    "note_updated_at",
+]
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def export_rows(*, user: User) -> list[dict]:
+    """All of a learner's progress and notes, one row per topic, keyed by slugs (2 queries).
+
+    Slugs (roadmap/stage/topic) are the curriculum's natural keys: they survive
+    reloads and exist on any installation, so an export can be matched again.
+    """
+    rows: dict[int, dict] = {}
+
+    def row_for(topic: Topic) -> dict:
+        if topic.pk not in rows:
+            rows[topic.pk] = dict.fromkeys(EXPORT_FIELDS, "") | {
+                "roadmap": topic.stage.roadmap.slug,
+                "stage": topic.stage.slug,
+                "topic": topic.slug,
+                "topic_title": topic.title,
+                "status": "not_started",
+                "_order": (
+                    *(topic.stage.roadmap.position, topic.stage.roadmap.slug),
+                    *(topic.stage.position, topic.stage.slug, topic.position, topic.slug),
+                ),
+            }
+        return rows[topic.pk]
+
+    for progress in Progress.objects.filter(user=user).select_related("topic__stage__roadmap"):
+        row_for(progress.topic).update(
+            status=progress.status,
+            started_at=_iso(progress.started_at),
+            completed_at=_iso(progress.completed_at),
+            updated_at=_iso(progress.updated_at),
+        )
+    for note in Note.objects.filter(user=user).select_related("topic__stage__roadmap"):
+        row_for(note.topic).update(note=note.text, note_updated_at=_iso(note.updated_at))
+    ordered = sorted(rows.values(), key=itemgetter("_order"))
+    for row in ordered:
+        del row["_order"]
+    return ordered

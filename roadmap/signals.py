@@ -1,0 +1,59 @@
+"""Keep ``Topic.content_updated_at`` true whatever changes the content.
+
+Learners who completed a topic see an "updated since you completed it" mark
+when its description or resources change afterwards. Every path that changes
+content goes through these receivers: the admin, the importer (which saves
+with ``update_fields``) and ``loaddata`` (raw saves of whole rows, which must
+not reset the timestamp the fixture does not carry).
+"""
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from roadmap.models import Topic, TopicResource
+
+
+def _touch(topic_id: int) -> None:
+    Topic.objects.filter(pk=topic_id).update(content_updated_at=timezone.now())
+
+
+@receiver(pre_save, sender=Topic)
+def topic_track_description(sender, instance: Topic, update_fields=None, **kwargs) -> None:
+    instance._content_changed = False
+    if instance.pk is None or (update_fields is not None and "description" not in update_fields):
+        return
+    old = Topic.objects.filter(pk=instance.pk).values("description", "content_updated_at").first()
+    if old is None:
+        return
+    if old["description"] != instance.description:
+        instance.content_updated_at = timezone.now()
+        instance._content_changed = True
+    else:
+        # A fixture row does not carry the timestamp: keep the stored one.
+        instance.content_updated_at = old["content_updated_at"]
+
+
+@receiver(post_save, sender=Topic)
+def topic_save_timestamp(sender, instance: Topic, update_fields=None, **kwargs) -> None:
+    if instance._content_changed and update_fields is not None and "content_updated_at" not in update_fields:
+        _touch(instance.pk)
+
+
+@receiver(pre_save, sender=TopicResource)
+def link_track_resource(sender, instance: TopicResource, **kwargs) -> None:
+    old_resource = None
+    if instance.pk is not None:
+        old_resource = TopicResource.objects.filter(pk=instance.pk).values_list("resource_id", flat=True).first()
+    instance._resource_changed = old_resource != instance.resource_id
+
+
+@receiver(post_save, sender=TopicResource)
+def link_saved(sender, instance: TopicResource, **kwargs) -> None:
+    if instance._resource_changed:
+        _touch(instance.topic_id)
+
+
+@receiver(post_delete, sender=TopicResource)
+def link_deleted(sender, instance: TopicResource, **kwargs) -> None:
+    _touch(instance.topic_id)
