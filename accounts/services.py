@@ -23,26 +23,31 @@ def progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
     """
     if status not in STATUS_VALUES:
         raise InvalidStatus(f"Unknown status {status!r}; expected one of {', '.join(sorted(STATUS_VALUES))}.")
-    now = timezone.now()
     with transaction.atomic():
         progress = Progress.objects.select_for_update().filter(user=user, topic=topic).first()
+        if progress is None and status != NOT_STARTED:
+            progress, created = _progress_create(user=user, topic=topic, status=status)
+            if created:
+                _event(progress, status)
+                return progress
+        if progress is None or progress.status == status:
+            return progress  # nothing to change: no record to reset, or already in that status
+        # Timestamps are taken while holding the row lock, so they follow the order of the changes.
+        now = timezone.now()
         if status == NOT_STARTED:
-            if progress is None:
-                return None
             progress.delete()
             ProgressEvent.objects.create(user=user, topic=topic, status=status, created_at=now)
             return None
-        if progress is None:
-            progress, created = _progress_create(user=user, topic=topic, status=status, now=now)
-            if created:
-                ProgressEvent.objects.create(user=user, topic=topic, status=status, created_at=now)
-                return progress
-        if progress.status == status:
-            return progress
         _apply_status(progress, status, now)
         progress.save(update_fields=["status", "started_at", "completed_at", "updated_at"])
-        ProgressEvent.objects.create(user=user, topic=topic, status=status, created_at=now)
+        _event(progress, status)
         return progress
+
+
+def _event(progress: Progress, status: str) -> None:
+    ProgressEvent.objects.create(
+        user_id=progress.user_id, topic_id=progress.topic_id, status=status, created_at=progress.updated_at
+    )
 
 
 def _apply_status(progress: Progress, status: str, now) -> None:
@@ -58,10 +63,10 @@ def _apply_status(progress: Progress, status: str, now) -> None:
         progress.completed_at = None
 
 
-def _progress_create(*, user: User, topic: Topic, status: str, now) -> tuple[Progress, bool]:
+def _progress_create(*, user: User, topic: Topic, status: str) -> tuple[Progress, bool]:
     """Insert the record; if a concurrent request inserted it first, return that row, locked."""
     progress = Progress(user=user, topic=topic)
-    _apply_status(progress, status, now)
+    _apply_status(progress, status, timezone.now())
     try:
         with transaction.atomic():  # a savepoint, so the outer transaction survives the IntegrityError
             progress.save(force_insert=True)

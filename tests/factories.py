@@ -48,3 +48,13 @@ def make_curriculum(*, stages: int, topics: int, resources: int = 0, **roadmap_f
             topic = make_topic(stage, position=t, slug=f"t{t}", title=f"Topic {s}.{t}")
             topic.resources.add(*(make_resource() for _ in range(resources)))
     return roadmap
+
+
+def make_user(**fields):
+    from django.contrib.auth import get_user_model
+
+    n = next(_sequence)
+    fields.setdefault("username", f"learner{n}")
+    fields.setdefault("email", f"learner{n}@example.com")
+    fields.setdefault("password", "correct-horse-battery-staple")
+    return get_user_model().objects.create_user(**fields)
