@@ -188,9 +188,7 @@ def test_json_export_is_a_download_with_slug_identifiers(learner_client, learner
     assert document["format"] == "roadmap-site-progress" and document["version"] == 1
     assert document["user"] == "ada"
     rows = document["topics"]
-    assert [(row["stage"], row["topic"]) for row in rows] == [
-        (topics[i].stage.slug, topics[i].slug) for i in (0, 3, 5)
-    ]
+    assert [(row["stage"], row["topic"]) for row in rows] == [(topics[i].stage.slug, topics[i].slug) for i in (0, 3, 5)]
     assert rows[0]["roadmap"] == "django-roadmap"
     assert rows[0]["status"] == "in_progress" and rows[0]["note"] == 'Line one\nwith "quotes", commas'
     assert rows[1]["status"] == "done" and rows[1]["completed_at"] and rows[1]["note"] == ""
@@ -238,6 +236,6 @@ def test_public_profile_shows_name_bio_and_progress_but_never_notes(client, lear
     assert text(soup.h1) == "Ada L."
     assert "Learning <b>Django</b>" in text(soup.select_one(".profile-bio"))
     bar = soup.select_one('[role="progressbar"]')
-    assert bar["aria-label"] == "Ada L.’s progress in Mastering Django"
+    assert bar["aria-label"] == "Ada L.'s progress in Mastering Django"
     assert bar["aria-valuenow"] == str(100 // 48)
     assert "private thoughts" not in response.content.decode()
