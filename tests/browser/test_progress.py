@@ -296,3 +296,26 @@ def test_checkbox_toggles_from_the_keyboard(learner_page):
     page.keyboard.press("Space")
     expect(first).not_to_be_checked()
     expect(roadmap_bar(page)).to_have_text("1% · 1 of 57 done")
+
+
+
+def test_zz_debug(learner_page):
+    page = learner_page
+    page.goto(ROADMAP_URL)
+    tick(page, TOPIC_1_1).click()
+    expect(tick(page, TOPIC_1_1)).to_be_checked()
+    print(page.locator("#t1").aria_snapshot())
+    page.goto(STAGE_URL)
+    cdp = page.context.new_cdp_session(page)
+    tree = cdp.send("Accessibility.getFullAXTree")
+    for node in tree["nodes"]:
+        role = node.get("role", {}).get("value")
+        if role in ("button", "checkbox"):
+            print(role, repr(node.get("name", {}).get("value")))
+    page.goto(ROADMAP_URL)
+    cdp = page.context.new_cdp_session(page)
+    tree = cdp.send("Accessibility.getFullAXTree")
+    for node in tree["nodes"][:400]:
+        role = node.get("role", {}).get("value")
+        if role in ("checkbox",):
+            print(role, repr(node.get("name", {}).get("value")))
