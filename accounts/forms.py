@@ -70,13 +70,6 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ("display_name", "bio", "avatar", "is_profile_public")
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
-        # The model's help text contains "<username>", which form rendering
-        # (help text is HTML) would swallow as a tag.
-        help_texts = {
-            "is_profile_public": _(
-                "Show your display name, avatar, bio and progress on a public page. Notes are never shown."
-            )
-        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

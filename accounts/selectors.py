@@ -177,6 +177,7 @@ class TopicRef:
 
 @dataclass
 class StageProgress:
+    id: int
     number: int
     title: str
     url: str
@@ -257,6 +258,7 @@ def dashboard(*, user: User) -> Dashboard:
             statuses += stage_statuses
             stage_rows.append(
                 StageProgress(
+                    id=stage.pk,
                     number=stage.number,
                     title=stage.title,
                     url=stage.get_absolute_url(),

@@ -17,6 +17,7 @@
     not_started: ["○", "Not started"]
   };
   var pending = {};
+  var queued = {};
 
   function announce(text, kind) {
     var region = document.querySelector("[data-messages]");
@@ -74,12 +75,8 @@
     });
   }
 
-  form.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    if (!button || !button.hasAttribute("formaction") || button.dataset.native) return;
-    event.preventDefault();
+  function send(button) {
     var key = button.formAction;
-    if (pending[key]) return;
     pending[key] = true;
     var body = new FormData(form);
     body.set(button.name, button.value);
@@ -102,13 +99,32 @@
           }
         });
       })
-      .catch(function () {
-        // Logged out, CSRF failure or network trouble: fall back to the plain form post.
-        button.dataset.native = "1";
-        button.click();
-      })
-      .finally(function () {
-        delete pending[key];
-      });
+      .then(
+        function () {
+          delete pending[key];
+          // A click made while this request was under way is sent now, in order.
+          var next = queued[key];
+          delete queued[key];
+          if (next) send(next);
+        },
+        function () {
+          // Logged out, CSRF failure or network trouble: fall back to the plain form post.
+          delete pending[key];
+          delete queued[key];
+          button.dataset.native = "1";
+          button.click();
+        }
+      );
+  }
+
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || !button.hasAttribute("formaction") || button.dataset.native) return;
+    event.preventDefault();
+    if (pending[button.formAction]) {
+      queued[button.formAction] = button; // the latest click wins
+      return;
+    }
+    send(button);
   });
 })();

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Note, Progress, ProgressEvent, Status
 from roadmap.models import Topic
 from tests.factories import make_curriculum, make_resource, make_stage, make_topic
-from tests.roadmap.test_admin import form_data
+from tests.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -5,27 +5,19 @@ import io
 import json
 
 import pytest
-from bs4 import BeautifulSoup
 from django.test import Client
 
 from accounts.models import NOTE_MAX_LENGTH, Note
 from accounts.services import note_set, progress_set
 from roadmap.models import Roadmap, Topic
 from tests.factories import make_user
+from tests.helpers import soup_of, text
 
 pytestmark = pytest.mark.django_db
 
 TOPIC = "/roadmaps/django-roadmap/django-orm-object-relational-mapping/querysets/"
 NOTE = TOPIC + "note/"
 XSS = '<script>alert(1)</script> "><img src=x onerror=alert(2)> {{ user.password }} {% debug %}'
-
-
-def soup_of(response) -> BeautifulSoup:
-    return BeautifulSoup(response.content, "html.parser")
-
-
-def text(element) -> str:
-    return " ".join(element.get_text().split())
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from roadmap.models import Resource, Roadmap, Stage, Topic
+from tests.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -64,25 +65,6 @@ def test_resource_autocomplete_finds_resources(admin_client, seeded):
     assert response.status_code == 200
     titles = [item["text"] for item in response.json()["results"]]
     assert titles and all("unicorn" in title.lower() for title in titles)
-
-
-def form_data(html: bytes) -> dict[str, str]:
-    """What a browser would submit for the page's main form, unchanged."""
-    form = BeautifulSoup(html, "html.parser").select_one("#content-main form")
-    data: dict[str, str] = {}
-    for field in form.select("input[name], select[name], textarea[name]"):
-        name, kind = field["name"], field.get("type", "")
-        if field.name == "select":
-            selected = field.select_one("option[selected]")
-            data[name] = selected["value"] if selected else ""
-        elif field.name == "textarea":
-            data[name] = field.get_text()
-        elif kind in ("checkbox", "radio"):
-            if field.has_attr("checked"):
-                data[name] = field.get("value", "on")
-        elif kind != "submit":
-            data[name] = field.get("value", "")
-    return data
 
 
 def test_editor_can_reorder_stages_inline(admin_client, seeded):

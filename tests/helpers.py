@@ -1,0 +1,31 @@
+"""HTML helpers shared by the tests: parse pages and read them like a user would."""
+
+from bs4 import BeautifulSoup
+
+
+def soup_of(response) -> BeautifulSoup:
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def text(element) -> str:
+    """The element's visible text with whitespace collapsed."""
+    return " ".join(element.get_text().split())
+
+
+def form_data(html: bytes) -> dict[str, str]:
+    """What a browser would submit for the page's main form, unchanged."""
+    form = BeautifulSoup(html, "html.parser").select_one("#content-main form")
+    data: dict[str, str] = {}
+    for field in form.select("input[name], select[name], textarea[name]"):
+        name, kind = field["name"], field.get("type", "")
+        if field.name == "select":
+            selected = field.select_one("option[selected]")
+            data[name] = selected["value"] if selected else ""
+        elif field.name == "textarea":
+            data[name] = field.get_text()
+        elif kind in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                data[name] = field.get("value", "on")
+        elif kind != "submit":
+            data[name] = field.get("value", "")
+    return data
