@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors, services
 from accounts.forms import AccountDeleteForm, NoteForm, ProfileForm, ProgressForm, SignupForm
 from accounts.models import NOT_STARTED, User
-from accounts.services import user_delete
 from roadmap import selectors as roadmap_selectors
 
 STATUS_MESSAGES = {
@@ -195,7 +194,7 @@ def delete(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AccountDeleteForm(request.POST, user=request.user)
         if form.is_valid():
-            user_delete(user=request.user)
+            services.user_delete(user=request.user)
             logout(request)
             messages.success(request, "Your account and all your data were deleted.")
             return redirect("roadmap:home")
