@@ -84,10 +84,6 @@ class Progress(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.topic}: {self.get_status_display()}"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (Status.DONE, Status.SKIPPED)
-
 
 class ProgressEvent(models.Model):
     """One acknowledged status change, for the dashboard's recent activity."""
