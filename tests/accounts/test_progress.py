@@ -1,6 +1,5 @@
 """Progress: the service's rules, the tick-off endpoint, and the pages that show it."""
 
-import json
 import threading
 
 import pytest
@@ -476,8 +475,3 @@ def test_saving_a_topic_unchanged_or_reloading_fixtures_does_not_mark_it(learner
     call_command("loaddata", "roadmaps", verbosity=0)
     topic.refresh_from_db()
     assert topic.content_updated_at == stamp
-
-
-def test_export_is_documented_json(learner_client, learner, seeded):
-    response = learner_client.get("/dashboard/export.json")
-    assert json.loads(response.content)["topics"] == []
