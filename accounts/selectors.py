@@ -17,6 +17,7 @@ from django.http import Http404
 
 from accounts.models import NOT_STARTED, Note, Progress, ProgressEvent, Status, User
 from roadmap.models import Roadmap, Stage, Topic
+from roadmap.selectors import numbered
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,17 @@ def _overlay(topic: Topic, record: Progress | None) -> None:
 def outline_progress_attach(*, user: User, roadmap: Roadmap) -> None:
     """Overlay the learner's progress on a ``roadmap_outline`` (1 query, whatever the size).
 
-    Sets ``topic.record`` (a record or None), ``stage.progress`` and
-    ``roadmap.progress`` (``ProgressSummary``) in place.
+    Sets ``topic.record`` (a record or None), ``topic.status``,
+    ``stage.progress`` and ``roadmap.progress`` (``ProgressSummary``) in place.
     """
     records = {}
     if user.is_authenticated:
         records = {p.topic_id: p for p in Progress.objects.filter(user=user, topic__stage__roadmap=roadmap)}
+    _outline_overlay(roadmap, records)
+
+
+def _outline_overlay(roadmap: Roadmap, records: dict[int, Progress]) -> None:
+    """The summaries of a roadmap with ``stage_list``/``topic_list``, from records by topic id (no query)."""
     statuses = []
     for stage in roadmap.stage_list:
         stage_statuses = []
@@ -173,19 +179,10 @@ class TopicRef:
 
 
 @dataclass
-class StageProgress:
-    id: int
-    number: int
-    title: str
-    url: str
-    progress: ProgressSummary
-
-
-@dataclass
 class RoadmapProgress:
+    """A started roadmap (with ``progress`` and numbered ``stage_list``) and where to continue."""
+
     roadmap: Roadmap
-    progress: ProgressSummary
-    stages: list[StageProgress]
     next_topic: TopicRef | None
 
 
@@ -197,24 +194,27 @@ class Dashboard:
     notes: list[tuple[Note, TopicRef]]
 
 
-def _reading_order(roadmaps: list[Roadmap]) -> tuple[list[Stage], dict[int, list[Topic]]]:
-    """Stages and their topics, numbered as on the roadmap pages (2 queries)."""
+def _reading_order(roadmaps: list[Roadmap]) -> None:
+    """Give each roadmap ``stage_list``/``topic_list``/``topic_count``, numbered as on its page (2 queries)."""
     by_id = {roadmap.pk: roadmap for roadmap in roadmaps}
-    stages = list(Stage.objects.filter(roadmap__in=roadmaps).order_by("roadmap_id", "position", "slug"))
-    stage_numbers: Counter = Counter()
-    for stage in stages:
+    for roadmap in roadmaps:
+        roadmap.stage_list = []
+    stages = {}
+    for stage in Stage.objects.filter(roadmap__in=roadmaps):  # in position order
         stage.roadmap = by_id[stage.roadmap_id]
-        stage_numbers[stage.roadmap_id] += 1
-        stage.number = stage_numbers[stage.roadmap_id]
-    stage_by_id = {stage.pk: stage for stage in stages}
-    topics: dict[int, list[Topic]] = defaultdict(list)
-    for topic in Topic.objects.filter(stage__in=stages).only("id", "stage_id", "position", "slug", "title"):
-        topic.stage = stage_by_id[topic.stage_id]
-        topics[topic.stage_id].append(topic)
-    for stage_topics in topics.values():
-        for number, topic in enumerate(stage_topics, start=1):
-            topic.number = number
-    return stages, topics
+        stage.topic_list = []
+        stage.roadmap.stage_list.append(stage)
+        stages[stage.pk] = stage
+    topics = Topic.objects.filter(stage_id__in=list(stages)).only(
+        "id", "stage_id", "position", "slug", "title", "content_updated_at"
+    )
+    for topic in topics:
+        topic.stage = stages[topic.stage_id]
+        topic.stage.topic_list.append(topic)
+    for roadmap in roadmaps:
+        for stage in numbered(roadmap.stage_list):
+            numbered(stage.topic_list)
+        roadmap.topic_count = sum(len(stage.topic_list) for stage in roadmap.stage_list)
 
 
 def _ref(topic: Topic) -> TopicRef:
@@ -237,36 +237,17 @@ def dashboard(*, user: User) -> Dashboard:
     roadmaps = list(
         Roadmap.objects.visible_to(user).filter(stages__topics__in=touched).distinct().order_by("position", "title")
     )
-    stages, topics_by_stage = _reading_order(roadmaps)
-    refs = {topic.pk: _ref(topic) for stage_topics in topics_by_stage.values() for topic in stage_topics}
-    status_of = {r.topic_id: r.status for r in records}
-
-    started = []
+    _reading_order(roadmaps)
+    records_by_topic = {r.topic_id: r for r in records}
+    refs, started = {}, []
     for roadmap in roadmaps:
-        roadmap_stages = [stage for stage in stages if stage.roadmap_id == roadmap.pk]
-        stage_rows, statuses, next_topic = [], [], None
-        for stage in roadmap_stages:
-            stage_topics = topics_by_stage.get(stage.pk, [])
-            stage_statuses = [status_of[t.pk] for t in stage_topics if t.pk in status_of]
-            statuses += stage_statuses
-            stage_rows.append(
-                StageProgress(
-                    id=stage.pk,
-                    number=stage.number,
-                    title=stage.title,
-                    url=stage.get_absolute_url(),
-                    progress=ProgressSummary.from_statuses(len(stage_topics), stage_statuses),
-                )
-            )
-            if next_topic is None:
-                next_topic = next(
-                    (refs[t.pk] for t in stage_topics if status_of.get(t.pk) not in (Status.DONE, Status.SKIPPED)),
-                    None,
-                )
-        total = sum(row.progress.total for row in stage_rows)
-        summary = ProgressSummary.from_statuses(total, statuses)
-        if summary.is_started:
-            started.append(RoadmapProgress(roadmap=roadmap, progress=summary, stages=stage_rows, next_topic=next_topic))
+        _outline_overlay(roadmap, records_by_topic)
+        topics = [topic for stage in roadmap.stage_list for topic in stage.topic_list]
+        refs.update((topic.pk, _ref(topic)) for topic in topics)
+        if roadmap.progress.is_started:
+            unfinished = (t for t in topics if t.status not in (Status.DONE, Status.SKIPPED))
+            next_topic = next(unfinished, None)
+            started.append(RoadmapProgress(roadmap=roadmap, next_topic=next_topic and refs[next_topic.pk]))
 
     return Dashboard(
         roadmaps=started,

@@ -47,7 +47,7 @@ def _get_roadmap(*, user, slug: str) -> Roadmap:
 # instance already in memory, so get_absolute_url() costs no query.
 
 
-def _numbered(items):
+def numbered(items):
     for number, item in enumerate(items, start=1):
         item.number = number
     return items
@@ -57,8 +57,8 @@ def roadmap_outline(*, user, slug: str) -> Roadmap:
     """The whole roadmap: numbered stages with numbered topics, and its resources (4 queries)."""
     roadmap = _get_roadmap(user=user, slug=slug)
     stages = list(roadmap.stages.prefetch_related(Prefetch("topics", to_attr="topic_list")))
-    for stage in _numbered(stages):
-        _numbered(stage.topic_list)
+    for stage in numbered(stages):
+        numbered(stage.topic_list)
     roadmap.stage_list = stages
     roadmap.topic_count = sum(len(stage.topic_list) for stage in stages)
     roadmap.resource_list = ResourceLink.ordered_resources(roadmap.resource_links.select_related("resource"))
@@ -68,10 +68,10 @@ def roadmap_outline(*, user, slug: str) -> Roadmap:
 def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
     """One stage with its numbered topics and their resources, and its neighbours (4 queries)."""
     roadmap = _get_roadmap(user=user, slug=roadmap_slug)
-    stages = _numbered(list(roadmap.stages.all()))
+    stages = numbered(list(roadmap.stages.all()))
     index = _index_of(stages, lambda stage: stage.slug == stage_slug, "No such stage.")
     stage = stages[index]
-    stage.topic_list = _numbered(
+    stage.topic_list = numbered(
         list(
             stage.topics.prefetch_related(
                 Prefetch("resource_links", queryset=TopicResource.objects.select_related("resource"))
@@ -112,7 +112,7 @@ def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -
     """One topic with its resources grouped by kind; previous/next run across stages (4 queries)."""
     topic = topic_get(user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug)
     roadmap = topic.stage.roadmap
-    stages = _numbered(list(roadmap.stages.all()))
+    stages = numbered(list(roadmap.stages.all()))
     by_id = {stage.pk: stage for stage in stages}
     # The roadmap's topics in reading order (titles only) to number and link neighbours.
     topics = list(
