@@ -19,6 +19,8 @@ from accounts.models import NOT_STARTED, Note, Progress, ProgressEvent, Status, 
 from roadmap.models import Roadmap, Stage, Topic
 from roadmap.selectors import numbered
 
+FINISHED = frozenset({Status.DONE, Status.SKIPPED})
+
 
 @dataclass(frozen=True)
 class ProgressSummary:
@@ -40,6 +42,10 @@ class ProgressSummary:
     @property
     def finished(self) -> int:
         return self.done + self.skipped
+
+    @property
+    def left(self) -> int:
+        return self.total - self.finished
 
     @property
     def percent(self) -> int:
@@ -104,6 +110,20 @@ def outline_progress_attach(*, user: User, roadmap: Roadmap) -> None:
     if user.is_authenticated:
         records = {p.topic_id: p for p in Progress.objects.filter(user=user, topic__stage__roadmap=roadmap)}
     _outline_overlay(roadmap, records)
+
+
+def outline_keep_left(*, roadmap: Roadmap) -> int:
+    """ "Show only what's left": drop finished (done or skipped) topics from an overlaid outline.
+
+    Runs no query. Numbers and summaries were computed on the whole outline, so
+    they stay those of the full roadmap. Returns how many topics were hidden.
+    """
+    hidden = 0
+    for stage in roadmap.stage_list:
+        left = [topic for topic in stage.topic_list if topic.status not in FINISHED]
+        hidden += len(stage.topic_list) - len(left)
+        stage.topic_list = left
+    return hidden
 
 
 def _outline_overlay(roadmap: Roadmap, records: dict[int, Progress]) -> None:
@@ -245,7 +265,7 @@ def dashboard(*, user: User) -> Dashboard:
         topics = [topic for stage in roadmap.stage_list for topic in stage.topic_list]
         refs.update((topic.pk, _ref(topic)) for topic in topics)
         if roadmap.progress.is_started:
-            unfinished = (t for t in topics if t.status not in (Status.DONE, Status.SKIPPED))
+            unfinished = (t for t in topics if t.status not in FINISHED)
             next_topic = next(unfinished, None)
             started.append(RoadmapProgress(roadmap=roadmap, next_topic=next_topic and refs[next_topic.pk]))
 

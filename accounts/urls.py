@@ -15,6 +15,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/export.json", views.export_json, name="export_json"),
     path("dashboard/export.csv", views.export_csv, name="export_csv"),
+    path("theme/", views.theme, name="theme"),
     path("u/<str:username>/", views.public_profile, name="public_profile"),
     path("roadmaps/<slug:roadmap>/<slug:stage>/<slug:topic>/progress/", views.progress_update, name="progress"),
     path("roadmaps/<slug:roadmap>/<slug:stage>/<slug:topic>/note/", views.note_update, name="note"),

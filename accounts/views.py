@@ -17,10 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import preferences, selectors, services
 from accounts.forms import AccountDeleteForm, NoteForm, ProfileForm, ProgressForm, SignupForm
 from accounts.models import NOT_STARTED, User
 from roadmap import selectors as roadmap_selectors
@@ -201,3 +202,22 @@ def delete(request: HttpRequest) -> HttpResponse:
     else:
         form = AccountDeleteForm(user=request.user)
     return render(request, "accounts/delete.html", {"form": form})
+
+
+# A colour theme is cosmetic and harmless to forge, so the form carries no CSRF
+# token: anonymous pages stay free of per-visitor tokens (and cacheable).
+@csrf_exempt
+@require_POST
+def theme(request: HttpRequest) -> HttpResponse:
+    choice = request.POST.get("theme", "")
+    if choice not in preferences.THEMES:
+        return _error(request, f"Unknown theme {choice[:20]!r}: choose auto, light or dark.", status=400)
+    response = redirect(safe_next(request, fallback=reverse("roadmap:home")))
+    response.set_cookie(
+        preferences.THEME_COOKIE,
+        choice,
+        max_age=preferences.THEME_COOKIE_MAX_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response

@@ -54,11 +54,21 @@ def numbered(items):
 
 
 def roadmap_outline(*, user, slug: str) -> Roadmap:
-    """The whole roadmap: numbered stages with numbered topics, and its resources (4 queries)."""
+    """The whole roadmap: numbered stages with numbered topics and their resources,
+    and the roadmap's own resources (5 queries).
+
+    Topic resources are on the page for print: the printed roadmap is a checklist with URLs.
+    """
     roadmap = _get_roadmap(user=user, slug=slug)
-    stages = list(roadmap.stages.prefetch_related(Prefetch("topics", to_attr="topic_list")))
+    stages = list(
+        roadmap.stages.prefetch_related(
+            Prefetch("topics", to_attr="topic_list"),
+            Prefetch("topic_list__resource_links", queryset=TopicResource.objects.select_related("resource")),
+        )
+    )
     for stage in numbered(stages):
-        numbered(stage.topic_list)
+        for topic in numbered(stage.topic_list):
+            topic.resource_list = ResourceLink.ordered_resources(topic.resource_links.all())
     roadmap.stage_list = stages
     roadmap.topic_count = sum(len(stage.topic_list) for stage in stages)
     roadmap.resource_list = ResourceLink.ordered_resources(roadmap.resource_links.select_related("resource"))

@@ -7,6 +7,7 @@ app_name = "roadmap"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
     path("roadmaps/", RedirectView.as_view(pattern_name="roadmap:home"), name="roadmap_list"),
     path("roadmaps/<slug:roadmap>/", views.roadmap_detail, name="roadmap_detail"),
     path("roadmaps/<slug:roadmap>/<slug:stage>/", views.stage_detail, name="stage_detail"),

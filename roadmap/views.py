@@ -5,7 +5,9 @@ from django.shortcuts import render
 
 from accounts import selectors as progress_selectors
 from accounts.forms import NoteForm
+from roadmap import search as search_selectors
 from roadmap import selectors
+from roadmap.forms import SearchForm
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,9 +20,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
     outline = selectors.roadmap_outline(user=request.user, slug=roadmap)
+    # "?show=left" hides finished topics for a learner; any other value shows everything.
+    only_left = False
     if request.user.is_authenticated:
         progress_selectors.outline_progress_attach(user=request.user, roadmap=outline)
-    return render(request, "roadmap/roadmap_detail.html", {"roadmap": outline})
+        if request.GET.get("show") == "left":
+            only_left = True
+            progress_selectors.outline_keep_left(roadmap=outline)
+    return render(request, "roadmap/roadmap_detail.html", {"roadmap": outline, "only_left": only_left})
 
 
 def stage_detail(request: HttpRequest, roadmap: str, stage: str) -> HttpResponse:
@@ -40,3 +47,11 @@ def topic_detail(request: HttpRequest, roadmap: str, stage: str, topic: str) -> 
         context["note_form"] = NoteForm(initial={"text": note.text if note else ""})
         context["note"] = note
     return render(request, "roadmap/topic_detail.html", context)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        results = search_selectors.search(user=request.user, query=form.cleaned_data["q"])
+    return render(request, "roadmap/search.html", {"form": form, "results": results})

@@ -111,7 +111,7 @@ def test_signup_takes_next_from_the_query_string(client):
 def test_signup_page_passes_next_on_in_a_hidden_field(client):
     soup = parse(client.get(f"{SIGNUP}?next=/roadmaps/django-roadmap/"))
 
-    assert soup.select_one("form input[type=hidden][name=next]")["value"] == "/roadmaps/django-roadmap/"
+    assert soup.select_one("main form input[type=hidden][name=next]")["value"] == "/roadmaps/django-roadmap/"
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example", "http://testserver.evil.example/"])
@@ -199,7 +199,7 @@ def test_login_returns_to_next(client, user):
 def test_login_page_passes_next_on_and_links_to_signup_and_password_reset(client):
     soup = parse(client.get(f"{LOGIN}?next=/roadmaps/"))
 
-    assert soup.select_one("form input[type=hidden][name=next]")["value"] == "/roadmaps/"
+    assert soup.select_one("main form input[type=hidden][name=next]")["value"] == "/roadmaps/"
     links = {text(a): a["href"] for a in soup.select("main a")}
     assert links["Sign up"] == f"{SIGNUP}?next=/roadmaps/"
     assert links["Forgot your password?"] == "/accounts/password_reset/"
