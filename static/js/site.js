@@ -3,6 +3,8 @@
  * - <details data-fold-narrow> (the roadmap's table of contents) is open in the
  *   markup, so it shows without JavaScript; on a narrow screen fold it, so the
  *   stages come first.
+ * - A form's error summary takes focus, so it is read out first and Tab leads
+ *   on to the links to each field in error.
  */
 (function () {
   "use strict";
@@ -12,4 +14,7 @@
       details.open = false;
     });
   }
+
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
 })();

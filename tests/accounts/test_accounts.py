@@ -209,8 +209,23 @@ def test_login_with_a_wrong_password_shows_the_error(client, user):
     response = client.post(LOGIN, {"username": "ada", "password": "wrong"})
 
     assert response.status_code == 200
-    assert "Please enter a correct username and password." in text(parse(response).select_one("form .alert-danger"))
+    summary = parse(response).select_one("main [role=alert][data-error-summary]")
+    assert "Please enter a correct username and password." in text(summary)
     assert logged_in_user(client) is None
+
+
+def test_form_errors_are_summarised_and_linked_to_their_fields(client):
+    response = client.post(SIGNUP, {"username": "", "email": "not-an-email", "password1": "x", "password2": "y"})
+
+    soup = parse(response)
+    summary = soup.select_one("main [role=alert][data-error-summary]")
+    links = {a["href"]: text(a) for a in summary.select("a")}
+    assert links["#id_email"] == "Email address: Enter a valid email address."
+    assert links["#id_username"] == "Username: This field is required."
+    email = soup.select_one("#id_email")
+    assert email["aria-invalid"] == "true"
+    assert "id_email_error" in email["aria-describedby"].split()
+    assert "Enter a valid email address." in text(soup.select_one("#id_email_error"))
 
 
 def test_logout_by_get_is_not_allowed(user_client, user):
