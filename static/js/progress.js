@@ -127,4 +127,10 @@
     }
     send(button);
   });
+
+  // A page restored from the back/forward cache shows progress as it was when
+  // the learner left it; ticks made elsewhere since would be missing.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
 })();

@@ -6,10 +6,15 @@ REQUIRE_BROWSER=1, which turns that skip into a failure.
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
+
+from tests.browser.pages import DESKTOP, make_learner_with_progress
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Chromium flags for a headless run as root on a machine without outside network.
@@ -22,6 +27,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "screenshots: writes full-page screenshots to $SCREENSHOT_DIR (part of every run)"
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -56,9 +67,49 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db):
+def new_page(browser, live_server, transactional_db) -> Callable:
+    """Open pages in fresh browser contexts (own cookies, viewport, colour scheme, JavaScript on or off).
+
+    Takes ``browser.new_context`` options on top of the desktop defaults, e.g.
+    ``new_page(**MOBILE)`` or ``new_page(java_script_enabled=False)``. The
+    curriculum is loaded once per test, however many pages it opens.
+    """
     call_command("loaddata", "roadmaps", verbosity=0)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(**{"base_url": live_server.url, **DESKTOP, **options})
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def log_in_as(live_server) -> Callable:
+    """Log ``user`` in for every page of ``page``'s context without going through the form.
+
+    For tests about something else than logging in: the session cookie that
+    Django's test client creates is handed to the browser.
+    """
+
+    def log_in(page, user) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+    return log_in
+
+
+@pytest.fixture
+def site_learner(new_page):
+    """The learner of ``pages.SITE_PAGES`` (public profile, progress, a note), once the curriculum is loaded."""
+    return make_learner_with_progress()
