@@ -2,6 +2,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+
+from tests.factories import make_user
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SOURCES = BASE_DIR / "fixtures" / "sources"
@@ -11,3 +14,16 @@ SOURCES = BASE_DIR / "fixtures" / "sources"
 def seeded(db) -> None:
     """The shipped curriculum (fixtures/roadmaps.json)."""
     call_command("loaddata", "roadmaps", verbosity=0)
+
+
+@pytest.fixture
+def learner(db):
+    """A learner with no progress yet; modules may override it (``learner_client`` follows)."""
+    return make_user(username="ada")
+
+
+@pytest.fixture
+def learner_client(learner) -> Client:
+    client = Client()
+    client.force_login(learner)
+    return client

@@ -25,13 +25,6 @@ def learner(db):
     return make_user(username="ada", display_name="Ada L.")
 
 
-@pytest.fixture
-def learner_client(learner) -> Client:
-    client = Client()
-    client.force_login(learner)
-    return client
-
-
 def reading_order(slug: str) -> list[Topic]:
     return list(
         Topic.objects.filter(stage__roadmap__slug=slug)

@@ -21,18 +21,6 @@ TOPIC = "/roadmaps/django-roadmap/django-orm-object-relational-mapping/querysets
 PROGRESS = TOPIC + "progress/"
 
 
-@pytest.fixture
-def learner(db):
-    return make_user(username="ada")
-
-
-@pytest.fixture
-def learner_client(learner) -> Client:
-    client = Client()
-    client.force_login(learner)
-    return client
-
-
 # The summary -------------------------------------------------------------------
 
 

@@ -50,18 +50,6 @@ def summary(soup) -> str:
 
 
 @pytest.fixture
-def learner(db):
-    return make_user(username="ada")
-
-
-@pytest.fixture
-def learner_client(learner) -> Client:
-    client = Client()
-    client.force_login(learner)
-    return client
-
-
-@pytest.fixture
 def stage(db):
     return make_stage(make_roadmap(title="Web Roadmap", slug="web"), title="Forms", slug="forms", position=1)
 
