@@ -5,7 +5,10 @@ One test per page type checks both themes (the database is reset once, not twice
 it finds rather than only the first.
 """
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.axe import axe_problems
 from tests.browser.pages import SITE_PAGES, open_site_page
@@ -140,3 +143,21 @@ def test_page_is_accessible_in_light_and_dark_theme(page, site_page, site_learne
     problems += axe_problems(page, f"{site_page.name}, dark theme")
 
     assert not problems, f"{len(problems)} problem(s) on {site_page.name} ({site_page.path}):\n" + "\n".join(problems)
+
+
+def test_form_errors_are_announced_linked_and_accessible(new_page):
+    page = new_page(color_scheme="dark")
+    page.goto("/accounts/signup/")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Email address").fill("not-an-email")
+    page.get_by_role("button", name="Create my account").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()  # read out first, before the form
+    expect(summary).to_contain_text("There are 3 problems")
+    summary.get_by_role("link", name="Email address: Enter a valid email address.").click()
+    expect(page.get_by_label("Email address")).to_be_focused()
+    expect(page.get_by_label("Email address")).to_have_accessible_description(
+        re.compile("Enter a valid email address.")
+    )
+    assert axe_problems(page, "signup with errors") == []
