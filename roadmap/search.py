@@ -10,7 +10,6 @@ Other databases (SQLite in development) fall back to a plain match: every word
 must occur, case-insensitively, in one of the searched fields.
 """
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
@@ -21,7 +20,8 @@ from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 
 from accounts.selectors import topic_progress_attach
-from roadmap.models import KIND_RANK, Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
+from roadmap.models import KIND_RANK, Resource, Roadmap, RoadmapResource, Topic, TopicResource
+from roadmap.selectors import topics_number
 
 SEARCH_CONFIG = "english"
 TOPIC_FIELDS = ("title", "description")
@@ -105,7 +105,7 @@ def search(*, user, query: str, limit: int = 50) -> SearchResults:
     resources, resource_count = _first(resources_matching(user=user, query=query), limit)
     resource_hits = _resource_hits(resources, visible=Roadmap.objects.visible_to(user))
 
-    _number([*topics, *(topic for hit in resource_hits for topic in hit.topics)])
+    topics_number([*topics, *(topic for hit in resource_hits for topic in hit.topics)])
     if user.is_authenticated:
         topic_progress_attach(user=user, topics=topics)
     else:
@@ -185,27 +185,3 @@ def _resource_hits(resources: list[Resource], *, visible: QuerySet) -> list[Reso
         ResourceHit(resource=resource, topics=topics_of[resource.pk], roadmaps=roadmaps_of[resource.pk])
         for resource in resources
     ]
-
-
-def _number(topics: list[Topic]) -> None:
-    """Set ``topic.number`` and ``topic.stage.number`` as the roadmap pages number them (2 queries).
-
-    Numbers are positions in the models' default ordering, counted over every
-    stage and topic of the roadmaps involved (gaps and empty stages included).
-    """
-    if not topics:
-        return
-    roadmap_ids = {topic.stage.roadmap_id for topic in topics}
-    stage_numbers: dict[int, int] = {}
-    per_roadmap: Counter[int] = Counter()
-    for stage_id, roadmap_id in Stage.objects.filter(roadmap_id__in=roadmap_ids).values_list("id", "roadmap_id"):
-        per_roadmap[roadmap_id] += 1
-        stage_numbers[stage_id] = per_roadmap[roadmap_id]
-    topic_numbers: dict[int, int] = {}
-    per_stage: Counter[int] = Counter()
-    for topic_id, stage_id in Topic.objects.filter(stage_id__in=list(stage_numbers)).values_list("id", "stage_id"):
-        per_stage[stage_id] += 1
-        topic_numbers[topic_id] = per_stage[stage_id]
-    for topic in topics:
-        topic.stage.number = stage_numbers[topic.stage_id]
-        topic.number = topic_numbers[topic.pk]

@@ -5,6 +5,7 @@ position order, never stored, so reordering in the admin renumbers every page
 consistently.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -111,11 +112,34 @@ def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> T
     return topic
 
 
+def topics_number(topics: list[Topic]) -> None:
+    """Set ``topic.number`` and ``topic.stage.number`` as the pages number them, for topics of any roadmaps (2 queries).
+
+    Numbers are positions in the models' default ordering, counted over every
+    stage and topic of the roadmaps involved (gaps and empty stages included).
+    """
+    if not topics:
+        return
+    roadmap_ids = {topic.stage.roadmap_id for topic in topics}
+    stage_numbers: dict[int, int] = {}
+    per_roadmap: Counter[int] = Counter()
+    for stage_id, roadmap_id in Stage.objects.filter(roadmap_id__in=roadmap_ids).values_list("id", "roadmap_id"):
+        per_roadmap[roadmap_id] += 1
+        stage_numbers[stage_id] = per_roadmap[roadmap_id]
+    topic_numbers: dict[int, int] = {}
+    per_stage: Counter[int] = Counter()
+    for topic_id, stage_id in Topic.objects.filter(stage_id__in=list(stage_numbers)).values_list("id", "stage_id"):
+        per_stage[stage_id] += 1
+        topic_numbers[topic_id] = per_stage[stage_id]
+    for topic in topics:
+        topic.stage.number = stage_numbers[topic.stage_id]
+        topic.number = topic_numbers[topic.pk]
+
+
 def topic_number(topic: Topic) -> str:
     """ "4.2" for the second topic of the fourth stage, as the pages number it (2 queries)."""
-    stage_ids = list(topic.stage.roadmap.stages.values_list("pk", flat=True))
-    topic_ids = list(topic.stage.topics.values_list("pk", flat=True))
-    return f"{stage_ids.index(topic.stage_id) + 1}.{topic_ids.index(topic.pk) + 1}"
+    topics_number([topic])
+    return f"{topic.stage.number}.{topic.number}"
 
 
 def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> TopicDetail:

@@ -14,8 +14,8 @@ def html_tag(client, url="/"):
     return soup_of(client.get(url)).html
 
 
-def test_default_theme_follows_the_system():
-    html = html_tag(Client())
+def test_default_theme_follows_the_system(client):
+    html = html_tag(client)
     assert html["data-theme-preference"] == "auto"
     assert not html.has_attr("data-bs-theme")  # theme.js applies prefers-color-scheme before paint
 

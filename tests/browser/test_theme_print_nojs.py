@@ -5,7 +5,6 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.pages import ROADMAP_URL, SEARCH_WORD, STAGE_URL
-from tests.factories import make_user
 
 
 def theme_of(page) -> str | None:
@@ -111,7 +110,6 @@ def test_long_and_empty_searches_are_handled_in_the_browser(page):
 
 
 def test_anonymous_visitor_gets_no_filter(page):
-    make_user(username="nobody")
     page.goto(f"{ROADMAP_URL}?show=left")
     expect(page.get_by_role("navigation", name="Filter topics")).to_have_count(0)
     expect(page.locator(".topic-row")).to_have_count(57)
