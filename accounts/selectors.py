@@ -74,6 +74,9 @@ class ProgressSummary:
             "done": self.done,
             "in_progress": self.in_progress,
             "skipped": self.skipped,
+            "finished": self.finished,
+            "left": self.left,
+            "is_complete": self.is_complete,
             "percent": self.percent,
             "label": self.label,
         }

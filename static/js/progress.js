@@ -72,7 +72,27 @@
         block.querySelector(".progress-percent").textContent = summary.percent + "%";
         block.querySelector(".progress-label").textContent = summary.label;
       });
+      // The roadmap page's table of contents ("3/5" or ✓) and its "only what's left" count.
+      document.querySelectorAll('[data-progress-count="' + key + '"]').forEach(function (count) {
+        count.classList.toggle("is-complete", summary.is_complete);
+        count.replaceChildren(
+          summary.is_complete ? hidden("✓", true) : document.createTextNode(summary.finished + "/" + summary.total),
+          hidden(summary.is_complete ? ", finished" : " finished")
+        );
+      });
+      document.querySelectorAll('[data-progress-left="' + key + '"]').forEach(function (count) {
+        count.replaceChildren(document.createTextNode(String(summary.left)), hidden(" topics"));
+      });
     });
+  }
+
+  // A span hidden from sight (visually-hidden) or, with ariaHidden, from assistive technology.
+  function hidden(text, ariaHidden) {
+    var span = document.createElement("span");
+    if (ariaHidden) span.setAttribute("aria-hidden", "true");
+    else span.className = "visually-hidden";
+    span.textContent = text;
+    return span;
   }
 
   function send(button) {

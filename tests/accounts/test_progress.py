@@ -187,6 +187,9 @@ def test_json_answer_carries_the_new_summaries(learner_client, learner, seeded):
         "done": 1,
         "in_progress": 0,
         "skipped": 0,
+        "finished": 1,
+        "left": 56,
+        "is_complete": False,
         "percent": 1,
         "label": "1 of 57 done",
     }

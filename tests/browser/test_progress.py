@@ -298,3 +298,26 @@ def test_checkbox_toggles_from_the_keyboard(learner_page):
     page.keyboard.press("Space")
     expect(first).not_to_be_checked()
     expect(roadmap_bar(page)).to_have_text("1% · 1 of 57 done")
+
+
+def test_table_of_contents_and_whats_left_count_follow_ticks_in_place(learner_page):
+    page = learner_page
+    page.goto(ROADMAP_URL)
+    mark_page(page)
+    toc_entry = page.get_by_role("navigation", name="Stages").get_by_role("link", name=re.compile("^1\\. Basics"))
+    left = page.get_by_role("navigation", name="Filter topics").get_by_role("link", name=re.compile("what's left"))
+    expect(toc_entry).to_have_accessible_name("1. Basics of Python 0/5 finished")
+    expect(left).to_have_accessible_name("Only what's left 57 topics")
+
+    tick(page, TOPIC_1_1).click()
+    expect(toc_entry).to_have_accessible_name("1. Basics of Python 1/5 finished")
+    expect(left).to_have_accessible_name("Only what's left 56 topics")
+
+    for number in range(2, 6):
+        page.get_by_role("checkbox", name=re.compile(rf"^Done: 1\.{number} ")).click()
+    expect(toc_entry).to_have_accessible_name("1. Basics of Python , finished")
+    expect(toc_entry.locator(".toc-count")).to_have_class(re.compile("is-complete"))
+    expect(left).to_have_accessible_name("Only what's left 52 topics")
+    assert_same_document(page)
+    page.reload()
+    expect(toc_entry).to_have_accessible_name("1. Basics of Python , finished")
