@@ -7,6 +7,7 @@ Log in, log out, password change and reset are Django's own views
 import csv
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -163,7 +164,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 # Someone signed up with the same username or email since the form checked.
                 form.add_error(None, "That username or email address was taken a moment ago; please choose another.")
             else:
-                login(request, user)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, f"Welcome, {user.username}! Your account was created.")
                 return redirect(next_url or "accounts:dashboard")
     else:
@@ -220,4 +221,22 @@ def theme(request: HttpRequest) -> HttpResponse:
         samesite="Lax",
         secure=request.is_secure(),
     )
+    return response
+
+
+def locked_out(request: HttpRequest, response: HttpResponse | None, credentials: dict | None) -> HttpResponse:
+    """django-axes lockout page (``AXES_LOCKOUT_CALLABLE``): 429 with the wait and the way out.
+
+    Used for the learner login and the admin login alike. ``Retry-After`` tells
+    clients and scripts how long the lock lasts.
+    """
+    cooloff = settings.AXES_COOLOFF_TIME
+    minutes = max(1, round(cooloff.total_seconds() / 60))
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )
+    response["Retry-After"] = str(int(cooloff.total_seconds()))
     return response

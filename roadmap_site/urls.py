@@ -10,7 +10,7 @@ admin.site.site_title = "Roadmap site admin"
 admin.site.index_title = "Curriculum and accounts"
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("", include("roadmap.urls")),

@@ -76,15 +76,27 @@ def new_page(browser, live_server, transactional_db) -> Callable:
     """
     call_command("loaddata", "roadmaps", verbosity=0)
     contexts = []
+    blocked = []
 
     def open_page(**options):
         context = browser.new_context(**{"base_url": live_server.url, **DESKTOP, **options})
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: blocked.extend(csp_violations(page, message)))
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    # Every page of every browser test runs under the real Content-Security-Policy.
+    assert not blocked, "The Content-Security-Policy blocked something:\n" + "\n".join(blocked)
+
+
+def csp_violations(page, message) -> list[str]:
+    """Chromium reports what a Content-Security-Policy blocked as console errors."""
+    if message.type == "error" and "Content Security Policy" in message.text:
+        return [f"{page.url}: {message.text}"]
+    return []
 
 
 @pytest.fixture

@@ -1,0 +1,42 @@
+"""Request context for log records: which request, which user.
+
+``RequestLogMiddleware`` puts the current request in a context variable (safe
+with threads and async); ``RequestContextFilter`` copies its id and user id onto
+every record logged while it is handled, so JSON lines can be joined up.
+"""
+
+import logging
+import re
+from contextvars import ContextVar
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject, empty
+
+current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
+
+# Password reset links carry a secret token in the path: never log it.
+_SECRET_PATHS = re.compile(r"^(?P<prefix>/accounts/reset/[^/]+/)(?!set-password/)[^/]+/")
+
+
+def loggable_path(path: str) -> str:
+    return _SECRET_PATHS.sub(r"\g<prefix><token>/", path)
+
+
+def user_id_of(request: HttpRequest | None, *, load: bool = False) -> int | None:
+    """The logged-in user's id, or None. Without ``load``, never runs a query."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return None
+    if not load and isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
+    return user.pk if user.is_authenticated else None
+
+
+class RequestContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = current_request.get()
+        if not hasattr(record, "request_id"):
+            record.request_id = getattr(request, "id", None)
+        if not hasattr(record, "user_id"):
+            record.user_id = user_id_of(request)
+        return True
