@@ -60,6 +60,7 @@ class RequestLogMiddleware:
                 "path": path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
+                "request_id": request.id,
                 "user_id": user_id_of(request, load=True),
             },
         )
