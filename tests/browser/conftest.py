@@ -67,35 +67,40 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, live_server, transactional_db) -> Callable:
+def blocked_by_csp() -> list[str]:
+    """What the Content-Security-Policy blocked in this test's pages (popups included), as console reports."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, live_server, transactional_db, blocked_by_csp) -> Callable:
     """Open pages in fresh browser contexts (own cookies, viewport, colour scheme, JavaScript on or off).
 
     Takes ``browser.new_context`` options on top of the desktop defaults, e.g.
     ``new_page(**MOBILE)`` or ``new_page(java_script_enabled=False)``. The
-    curriculum is loaded once per test, however many pages it opens.
+    curriculum is loaded once per test, however many pages it opens. Every page
+    runs under the site's real Content-Security-Policy, and the test fails if
+    the policy blocked anything.
     """
     call_command("loaddata", "roadmaps", verbosity=0)
     contexts = []
-    blocked = []
 
     def open_page(**options):
         context = browser.new_context(**{"base_url": live_server.url, **DESKTOP, **options})
+        context.on("console", lambda message: blocked_by_csp.extend(csp_violations(message)))
         contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: blocked.extend(csp_violations(page, message)))
-        return page
+        return context.new_page()
 
     yield open_page
     for context in contexts:
         context.close()
-    # Every page of every browser test runs under the real Content-Security-Policy.
-    assert not blocked, "The Content-Security-Policy blocked something:\n" + "\n".join(blocked)
+    assert not blocked_by_csp, "The Content-Security-Policy blocked something:\n" + "\n".join(blocked_by_csp)
 
 
-def csp_violations(page, message) -> list[str]:
+def csp_violations(message) -> list[str]:
     """Chromium reports what a Content-Security-Policy blocked as console errors."""
     if message.type == "error" and "Content Security Policy" in message.text:
-        return [f"{page.url}: {message.text}"]
+        return [f"{message.page.url if message.page else '?'}: {message.text}"]
     return []
 
 
