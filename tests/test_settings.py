@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -150,3 +151,20 @@ def test_the_admin_path_is_configurable():
     result = run_manage("shell", "--no-imports", "-c", ADMIN_AT, DJANGO_ADMIN_URL="staff-7f3a/")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["200", "404"]
+
+
+ENV_READ = re.compile(
+    r"""(?:environ\.get|env_bool|env_int|env_float|env_list|_env_int|_env_str)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
+SHELL_READ = re.compile(r"\$\{?([A-Z][A-Z0-9_]+)")
+
+
+def test_every_variable_the_code_reads_is_documented_in_env_example():
+    read = set()
+    for source in ("roadmap_site/settings.py", "gunicorn.conf.py"):
+        read |= set(ENV_READ.findall((BASE_DIR / source).read_text()))
+    read |= {name for name in SHELL_READ.findall((BASE_DIR / "deploy/entrypoint.sh").read_text()) if "_" in name}
+    read = {name for name in read if name.startswith(("DJANGO_", "GUNICORN_", "DATABASE_", "REDIS_"))}
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (BASE_DIR / ".env.example").read_text(), re.MULTILINE))
+
+    assert read - documented == set(), "read by the code but missing from .env.example"

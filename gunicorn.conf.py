@@ -1,0 +1,194 @@
+"""Gunicorn settings for the portal, read from the environment.
+
+Run as ``gunicorn -c gunicorn.conf.py`` (the Docker image's command); the WSGI
+application is named here, so no app argument is needed. Every value has a
+production default and a ``GUNICORN_*`` variable that overrides it:
+
+============================== ==================== ==========================================
+Variable                       Default              Meaning
+============================== ==================== ==========================================
+GUNICORN_BIND                  0.0.0.0:8000         address(es) to listen on, comma-separated
+GUNICORN_WORKERS               2 x CPUs + 1         worker processes (else WEB_CONCURRENCY, if set)
+GUNICORN_THREADS               1                    threads per worker (> 1 selects gthread)
+GUNICORN_TIMEOUT               30                   seconds a silent worker lives before it is killed
+GUNICORN_GRACEFUL_TIMEOUT      30                   seconds in-flight requests get on shutdown
+GUNICORN_KEEPALIVE             5                    seconds an idle keep-alive connection stays open
+GUNICORN_MAX_REQUESTS          1000                 requests before a worker is replaced (0: never)
+GUNICORN_MAX_REQUESTS_JITTER   100                  random extra requests, so workers restart apart
+GUNICORN_FORWARDED_ALLOW_IPS   127.0.0.1,::1        proxies trusted for X-Forwarded-Proto (* = any)
+GUNICORN_LOG_LEVEL             info                 error log level
+GUNICORN_CONTROL_SOCKET        (unset: disabled)    path of the ``gunicornc`` control socket
+============================== ==================== ==========================================
+
+Anything else gunicorn supports can still be given on the command line or in
+``GUNICORN_CMD_ARGS``. A value that is not a number where one is expected stops
+gunicorn before it binds, with a message naming the variable.
+
+Logs go to the standard streams, for the container runtime or systemd to
+collect: the access log to stdout as one JSON object per line, the error log
+to stderr. Successful health probes (``/healthz``, ``/readyz``) are left out of
+the access log: a load balancer probing every few seconds would otherwise bury
+the real traffic. A failing probe is still logged, since that is when it matters.
+"""
+
+import datetime
+import json
+import math
+import multiprocessing
+import os
+from pathlib import Path
+
+from gunicorn.glogging import Logger
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number; got {raw!r}.") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
+    return value
+
+
+def _env_str(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _cpu_count(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """CPUs this process may actually use.
+
+    ``multiprocessing.cpu_count()`` counts the host's CPUs. The affinity mask
+    (``taskset``, ``docker run --cpuset-cpus``) and a cgroup v2 CPU quota
+    (``docker run --cpus``, Kubernetes limits) can each allow far fewer; sizing
+    workers from the host count would start dozens of workers in a two-CPU
+    container and run it out of memory.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = multiprocessing.cpu_count()
+    try:
+        quota, period = cgroup_cpu_max.read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limit to honour
+    return cpus
+
+
+class JsonAtoms(dict):
+    """Access-log values rendered as JSON, so every log line parses whatever a client sends.
+
+    Gunicorn's own wrapper only escapes double quotes; a backslash or a control
+    character in a user agent would then break the line. Here each ``%(x)s`` in
+    ``access_log_format`` becomes a complete JSON value (string, number or null),
+    and values are encoded only when the format asks for them.
+    """
+
+    def __getitem__(self, key: str) -> str:
+        if key.startswith("{"):
+            key = key.lower()  # header and environ names, as gunicorn's wrapper does
+        return json.dumps(self.get(key), default=str)
+
+
+class AccessLogger(Logger):
+    """Gunicorn's logger with JSON access lines that leave out successful health probes."""
+
+    atoms_wrapper_class = JsonAtoms
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if environ.get("PATH_INFO") in PROBE_PATHS and _status_code(resp) < 400:
+            return
+        super().access(resp, req, environ, request_time)
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["s"] = _status_code(resp)
+        for key in ("f", "a"):  # gunicorn writes "-" for a missing referer or user agent
+            if atoms.get(key) == "-":
+                atoms[key] = None
+        return atoms
+
+    def now(self) -> str:
+        """The request time (``%(t)s``) in ISO 8601 UTC, which log pipelines parse without a pattern."""
+        return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def _status_code(resp) -> int:
+    try:
+        return int(str(resp.status).split(None, 1)[0])
+    except (TypeError, ValueError, IndexError):
+        return 0
+
+
+wsgi_app = "roadmap_site.wsgi:application"
+# Import the app from this checkout whatever directory gunicorn was started in.
+chdir = str(Path(__file__).resolve().parent)
+
+bind = [address.strip() for address in _env_str("GUNICORN_BIND", "0.0.0.0:8000").split(",") if address.strip()]
+# The usual starting point for sync workers: enough to keep every CPU busy
+# while some workers wait on the database. WEB_CONCURRENCY is what hosting
+# platforms set (and gunicorn itself reads when no config names a number).
+workers = _env_int("GUNICORN_WORKERS", 0, minimum=1) or _env_int("WEB_CONCURRENCY", 2 * _cpu_count() + 1, minimum=1)
+threads = _env_int("GUNICORN_THREADS", 1, minimum=1)
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+# Replacing workers now and then bounds the damage of a slow memory leak; the
+# jitter keeps them from all restarting at the same moment.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+
+# Only these peers may tell gunicorn the original scheme (X-Forwarded-Proto).
+# Django reads that header itself through SECURE_PROXY_SSL_HEADER; this setting
+# keeps gunicorn's own idea of the scheme (wsgi.url_scheme) honest too.
+forwarded_allow_ips = _env_str("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# The worker heartbeat touches a file every second; on a container's overlay
+# or a disk-backed /tmp that can block a worker, so use memory when there is some.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+# Gunicorn 25.1+ opens a control socket by default at one fixed path per user
+# ($XDG_RUNTIME_DIR or ~/.gunicorn). Two instances on one host would take it
+# from each other, and in the image the home directory is not writable; so it
+# is off unless a path is given.
+_control_socket = _env_str("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not _control_socket
+if _control_socket:
+    control_socket = _control_socket
+
+loglevel = _env_str("GUNICORN_LOG_LEVEL", "info")
+errorlog = "-"  # stderr
+accesslog = "-"  # stdout
+logger_class = AccessLogger
+# One JSON object per line. Each %(x)s is already a JSON value (see JsonAtoms):
+# request_id is the X-Request-ID the app answered with (nginx passes its
+# $request_id in), so a line here matches the app's own log lines and nginx's.
+access_log_format = (
+    "{"
+    + ", ".join(
+        f'"{field}": %({atom})s'
+        for field, atom in (
+            ("time", "t"),
+            ("request_id", "{x-request-id}o"),
+            ("remote_addr", "h"),
+            ("forwarded_for", "{x-forwarded-for}i"),
+            ("method", "m"),
+            ("path", "U"),
+            ("query", "q"),
+            ("protocol", "H"),
+            ("status", "s"),
+            ("bytes", "B"),
+            ("duration_us", "D"),
+            ("referer", "f"),
+            ("user_agent", "a"),
+        )
+    )
+    + "}"
+)
