@@ -36,9 +36,14 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 from pathlib import Path
 
 from gunicorn.glogging import Logger
+
+# The project's modules, whatever directory gunicorn was started in.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from roadmap_site.logging import loggable_path as _loggable_path  # after the path above
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -110,6 +115,12 @@ class AccessLogger(Logger):
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["s"] = _status_code(resp)
+        # Password-reset links carry a secret token in the path (and in the
+        # referer of the page they lead to): never write it to a log.
+        atoms["U"] = _loggable_path(atoms["U"])
+        for key in ("r", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = _redact_url(atoms[key])
         for key in ("f", "a"):  # gunicorn writes "-" for a missing referer or user agent
             if atoms.get(key) == "-":
                 atoms[key] = None
@@ -118,6 +129,12 @@ class AccessLogger(Logger):
     def now(self) -> str:
         """The request time (``%(t)s``) in ISO 8601 UTC, which log pipelines parse without a pattern."""
         return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def _redact_url(text: str) -> str:
+    """``loggable_path`` on the path inside a request line or URL."""
+    head, slash, rest = text.partition("/accounts/reset/")
+    return head + _loggable_path(slash + rest) if slash else text
 
 
 def _status_code(resp) -> int:

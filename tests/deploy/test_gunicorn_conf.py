@@ -227,3 +227,9 @@ def test_access_log_keeps_failing_health_probes(access_log, path):
 def test_access_log_keeps_every_other_path(access_log, path):
     (line,) = access_log(path)
     assert json.loads(line)["path"] == path
+
+
+def test_access_log_never_holds_a_password_reset_token(access_log):
+    (line,) = access_log("/accounts/reset/MQ/cb8kq4-0123456789abcdef0123456789abcdef/")
+    assert json.loads(line)["path"] == "/accounts/reset/MQ/<token>/"
+    assert "0123456789abcdef" not in line
