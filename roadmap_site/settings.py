@@ -109,6 +109,7 @@ MIDDLEWARE = [
     # Outermost: tags every log line with a request id and logs each request once.
     "roadmap_site.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "roadmap_site.middleware.CrossOriginResourcePolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     # Answers /healthz and /readyz before host validation and sessions.
     "roadmap_site.health.HealthCheckMiddleware",
@@ -273,6 +274,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 # /healthz and /readyz answer plain HTTP from load balancers and Docker.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 

@@ -41,6 +41,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 TOPIC = "/roadmaps/django-roadmap/django-orm-object-relational-mapping/querysets/"
 ANONYMOUS_PAGES = [
