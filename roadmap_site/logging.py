@@ -34,7 +34,11 @@ def user_id_of(request: HttpRequest | None, *, load: bool = False) -> int | None
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        request = current_request.get()
+        # django.request logs 4xx/5xx after the middleware has returned, but
+        # hands over the request itself.
+        request = current_request.get() or getattr(record, "request", None)
+        if not isinstance(request, HttpRequest):
+            request = None
         if not hasattr(record, "request_id"):
             record.request_id = getattr(request, "id", None)
         if not hasattr(record, "user_id"):

@@ -113,3 +113,14 @@ def test_production_lines_are_json_with_the_request_context(client):
     assert line["status"] == 200
     assert isinstance(line["duration_ms"], float)
     assert "time" in line
+
+
+def test_djangos_own_error_lines_carry_the_request_id(client, caplog):
+    """django.request logs a 404 after the middleware has finished; the id still comes through."""
+    caplog.set_level(logging.WARNING, logger="django.request")
+
+    response = client.get("/no-such-page/")
+
+    (record,) = [record for record in caplog.records if record.name == "django.request"]
+    RequestContextFilter().filter(record)
+    assert record.request_id == response["X-Request-ID"]
