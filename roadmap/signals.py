@@ -5,13 +5,33 @@ when its description or resources change afterwards. Every path that changes
 content goes through these receivers: the admin, the importer (which saves
 with ``update_fields``) and ``loaddata`` (raw saves of whole rows, which must
 not reset the timestamp the fixture does not carry).
+
+``loaddata`` (the project's, ``roadmap/management/commands/loaddata.py``) runs
+inside ``loading_fixtures()``: topics it creates arrive with their links, which
+therefore do not count as a change (a restored backup keeps its timestamps).
 """
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from roadmap.models import Topic, TopicResource
+
+# Ids of the topics the running loaddata created; None outside loaddata.
+_loaded_topics: ContextVar[set[int] | None] = ContextVar("loaded_topics", default=None)
+
+
+@contextmanager
+def loading_fixtures() -> Iterator[None]:
+    token = _loaded_topics.set(set())
+    try:
+        yield
+    finally:
+        _loaded_topics.reset(token)
 
 
 def _touch(topic_id: int) -> None:
@@ -35,7 +55,10 @@ def topic_track_description(sender, instance: Topic, update_fields=None, **kwarg
 
 
 @receiver(post_save, sender=Topic)
-def topic_save_timestamp(sender, instance: Topic, update_fields=None, **kwargs) -> None:
+def topic_save_timestamp(sender, instance: Topic, created=False, raw=False, update_fields=None, **kwargs) -> None:
+    loaded = _loaded_topics.get()
+    if raw and created and loaded is not None:
+        loaded.add(instance.pk)
     if instance._content_changed and update_fields is not None and "content_updated_at" not in update_fields:
         _touch(instance.pk)
 
@@ -49,7 +72,10 @@ def link_track_resource(sender, instance: TopicResource, **kwargs) -> None:
 
 
 @receiver(post_save, sender=TopicResource)
-def link_saved(sender, instance: TopicResource, **kwargs) -> None:
+def link_saved(sender, instance: TopicResource, raw=False, **kwargs) -> None:
+    loaded = _loaded_topics.get()
+    if raw and loaded is not None and instance.topic_id in loaded:
+        return  # the topic arrived in this load, together with its links
     if instance._resource_changed:
         _touch(instance.topic_id)
 

@@ -4,10 +4,12 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from roadmap.models import Resource, ResourceKind, Roadmap, Stage, Topic, TopicResource
 from tests.conftest import BASE_DIR, SOURCES
@@ -154,3 +156,17 @@ def test_topic_links_keep_the_relevance_order_of_topic_links_tsv(seeded):
         "https://docs.djangoproject.com/en/stable/topics/db/models/",
         "https://docs.djangoproject.com/en/stable/ref/models/fields/",
     ]
+
+
+def test_a_load_that_adds_a_link_to_an_existing_topic_marks_it_changed(seeded):
+    """A curriculum update by fixture is a change learners should see; a fresh load is not."""
+    topic = Topic.objects.get_by_natural_key("django-roadmap", "basics-of-python", "exception-handling")
+    assert topic.content_updated_at is None, "a topic created with its links by one load has not changed since"
+    TopicResource.objects.filter(topic=topic).first().delete()
+    long_ago = timezone.now() - timedelta(days=30)
+    Topic.objects.filter(pk=topic.pk).update(content_updated_at=long_ago)
+
+    call_command("loaddata", "roadmaps", verbosity=0)
+
+    topic.refresh_from_db()
+    assert topic.content_updated_at > long_ago

@@ -1,0 +1,399 @@
+"""The backup and restore procedures of docs/deployment.md, run as an operator runs them.
+
+Every command is a subprocess (``manage.py``, ``pg_dump``, ``pg_restore``) on
+scratch databases: SQLite files in temporary directories, and PostgreSQL
+databases named ``roadmap_backup_*_<random>`` that are created here and dropped
+afterwards. Nothing uses pytest-django's test database, so these tests behave the
+same whichever ``DATABASE_URL`` the suite itself runs on.
+"""
+
+import copy
+import gzip
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.conftest import BASE_DIR
+from tests.deploy.conftest import production_environ
+
+DOCS = BASE_DIR / "docs" / "deployment.md"
+
+# The logical backup command of docs/deployment.md (the file name aside): content
+# and learners by natural key, without what a migrated database recreates itself
+# (content types, permissions) and without short-lived security data.
+DUMPDATA = (
+    "dumpdata",
+    "--natural-foreign",
+    "--natural-primary",
+    "--exclude",
+    "contenttypes",
+    "--exclude",
+    "auth.permission",
+    "--exclude",
+    "sessions",
+    "--exclude",
+    "admin.logentry",
+    "--exclude",
+    "axes",
+)
+PG_DUMP = ("pg_dump", "--format=custom")
+PG_RESTORE = ("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction")
+
+POSTGRES_SERVER = os.environ.get("BACKUP_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+PASSWORD = "correct horse battery staple"
+BASICS = ("django-roadmap", "basics-of-python")
+
+# A learner with progress in every status (and a reset one) and a note, written
+# through the app's services; an editor in the "Content editors" group; and what a
+# logical backup leaves out: a live session, a failed login, an admin log entry.
+LEARNERS = """
+from importlib import import_module
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+
+from accounts.models import User
+from accounts.services import note_set, progress_set
+from roadmap.models import Topic
+
+ada = User.objects.create_user(
+    username="ada", email="ada@example.com", password=PASSWORD, display_name="Ada L.", is_profile_public=True
+)
+topic = {slug: Topic.objects.get_by_natural_key(*BASICS, slug) for slug in (
+    "variables-data-types-and-operators", "control-flow-if-else-loops", "functions-and-modules", "exception-handling"
+)}
+progress_set(user=ada, topic=topic["variables-data-types-and-operators"], status="done")
+progress_set(user=ada, topic=topic["control-flow-if-else-loops"], status="in_progress")
+progress_set(user=ada, topic=topic["functions-and-modules"], status="skipped")
+progress_set(user=ada, topic=topic["exception-handling"], status="done")
+progress_set(user=ada, topic=topic["exception-handling"], status="not_started")
+note_set(user=ada, topic=topic["control-flow-if-else-loops"], text="Revisit match statements.")
+
+grace = User.objects.create_user(username="grace", email="grace@example.com", password=PASSWORD, is_staff=True)
+grace.groups.add(Group.objects.get(name="Content editors"))
+
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session["learner"] = ada.pk
+session.create()
+AccessAttempt.objects.create(
+    username="ada", ip_address="203.0.113.9", user_agent="curl/8", http_accept="*/*",
+    path_info="/accounts/login/", get_data="", post_data="", failures_since_start=1,
+)
+edited = topic["functions-and-modules"]
+LogEntry.objects.create(
+    user=grace, content_type=ContentType.objects.get_for_model(Topic), object_id=str(edited.pk),
+    object_repr=str(edited), action_flag=CHANGE, change_message="[]",
+)
+"""
+
+# What an operator checks after a restore, by natural key (database ids may differ).
+SUMMARY = """
+import json
+
+from accounts.models import User
+
+ada = User.objects.get(username="ada")
+grace = User.objects.get(username="grace")
+print(json.dumps({
+    "ada": [ada.email, ada.display_name, ada.is_profile_public, ada.check_password(PASSWORD)],
+    "grace": [grace.is_staff, sorted(grace.groups.values_list("name", flat=True)), grace.check_password(PASSWORD)],
+    "progress": sorted([*p.topic.natural_key(), p.status] for p in ada.progress.all()),
+    "notes": sorted([*n.topic.natural_key(), n.text] for n in ada.notes.all()),
+    "events": sorted([*e.topic.natural_key(), e.status] for e in ada.progress_events.all()),
+}))
+"""
+
+EXPECTED_SUMMARY = {
+    "ada": ["ada@example.com", "Ada L.", True, True],
+    "grace": [True, ["Content editors"], True],
+    "progress": [
+        [*BASICS, "control-flow-if-else-loops", "in_progress"],
+        [*BASICS, "functions-and-modules", "skipped"],
+        [*BASICS, "variables-data-types-and-operators", "done"],
+    ],
+    "notes": [[*BASICS, "control-flow-if-else-loops", "Revisit match statements."]],
+    "events": [
+        [*BASICS, "control-flow-if-else-loops", "in_progress"],
+        [*BASICS, "exception-handling", "done"],
+        [*BASICS, "exception-handling", "not_started"],
+        [*BASICS, "functions-and-modules", "skipped"],
+        [*BASICS, "variables-data-types-and-operators", "done"],
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """One deployment's configuration: manage.py runs against its database."""
+
+    environ: dict[str, str]
+
+    @classmethod
+    def on(cls, directory: Path, database_url: str | None = None) -> "Site":
+        directory.mkdir(parents=True, exist_ok=True)
+        overrides = {"DATABASE_URL": database_url} if database_url else {}
+        return cls(production_environ(directory, **overrides))
+
+    @property
+    def database_url(self) -> str:
+        return self.environ["DATABASE_URL"]
+
+    def manage(self, *args: str) -> str:
+        return run([sys.executable, "manage.py", *args], env=self.environ)
+
+    def shell(self, script: str) -> str:
+        """Run ``script`` in ``manage.py shell``, with this module's PASSWORD and BASICS defined."""
+        constants = f"PASSWORD = {PASSWORD!r}\nBASICS = {BASICS!r}\n"
+        return self.manage("shell", "--no-imports", "-c", constants + script)
+
+    def summary(self) -> dict:
+        return json.loads(self.shell(SUMMARY).strip().splitlines()[-1])
+
+    def dump(self) -> list[dict]:
+        """The logical backup command, to standard output, parsed."""
+        return json.loads(self.manage(*DUMPDATA))
+
+
+def run(command: list[str], *, env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"{' '.join(command[:3])} ... failed ({result.returncode}):\n{result.stderr}"
+    return result.stdout
+
+
+def install_learners(site: Site) -> None:
+    site.manage("migrate", "--no-input", "--verbosity", "0")
+    site.manage("loaddata", "roadmaps", "--verbosity", "0")
+    site.shell(LEARNERS)
+
+
+def without_content_timestamps(objects: list[dict]) -> list[dict]:
+    """The dump without ``Topic.content_updated_at`` (see test_logical_restore_keeps_when_topics_last_changed)."""
+    objects = copy.deepcopy(objects)
+    for obj in objects:
+        if obj["model"] == "roadmap.topic":
+            del obj["fields"]["content_updated_at"]
+    return objects
+
+
+def content_timestamps(objects: list[dict]) -> dict[tuple[str, ...], str | None]:
+    return {
+        (*obj["fields"]["stage"], obj["fields"]["slug"]): obj["fields"]["content_updated_at"]
+        for obj in objects
+        if obj["model"] == "roadmap.topic"
+    }
+
+
+# Logical backup (dumpdata / loaddata), on SQLite ---------------------------------------
+
+
+@dataclass(frozen=True)
+class LogicalBackup:
+    file: Path
+    source_dump: list[dict]
+    source_summary: dict
+
+
+@pytest.fixture(scope="module")
+def logical_backup(tmp_path_factory) -> LogicalBackup:
+    directory = tmp_path_factory.mktemp("logical-source")
+    source = Site.on(directory)
+    install_learners(source)
+    backup = directory / "roadmap-backup.json.gz"
+    source.manage(*DUMPDATA, "--output", str(backup))
+    return LogicalBackup(file=backup, source_dump=source.dump(), source_summary=source.summary())
+
+
+@dataclass(frozen=True)
+class Restored:
+    dump: list[dict]
+    summary: dict
+
+
+@pytest.fixture(scope="module")
+def restored_into_new_database(logical_backup, tmp_path_factory) -> Restored:
+    """The documented restore: a freshly migrated database, then loaddata of the backup."""
+    target = Site.on(tmp_path_factory.mktemp("logical-target"))
+    target.manage("migrate", "--no-input", "--verbosity", "0")
+    target.manage("loaddata", str(logical_backup.file), "--verbosity", "0")
+    return Restored(dump=target.dump(), summary=target.summary())
+
+
+def test_the_tested_commands_are_the_documented_ones():
+    # Backslash-continued lines joined and whitespace collapsed, as a shell reads them.
+    documented = re.sub(r"\s+", " ", DOCS.read_text().replace("\\\n", " "))
+    for command in (DUMPDATA, PG_DUMP, PG_RESTORE):
+        assert " ".join(command) in documented, f"{' '.join(command)!r} is not in {DOCS.name}"
+
+
+def test_logical_backup_holds_content_and_learners_but_no_sessions_or_logs(logical_backup):
+    with gzip.open(logical_backup.file, "rt") as backup:
+        models = {obj["model"] for obj in json.load(backup)}
+
+    assert models == {
+        "auth.group",
+        "accounts.user",
+        "accounts.progress",
+        "accounts.progressevent",
+        "accounts.note",
+        "roadmap.roadmap",
+        "roadmap.stage",
+        "roadmap.topic",
+        "roadmap.resource",
+        "roadmap.roadmapresource",
+        "roadmap.topicresource",
+    }
+
+
+def test_logical_backup_restores_learners_and_curriculum_into_a_new_database(
+    logical_backup, restored_into_new_database
+):
+    assert logical_backup.source_summary == EXPECTED_SUMMARY
+    assert restored_into_new_database.summary == EXPECTED_SUMMARY
+    assert without_content_timestamps(restored_into_new_database.dump) == without_content_timestamps(
+        logical_backup.source_dump
+    )
+
+
+def test_logical_backup_loads_over_the_shipped_curriculum_without_duplicates(logical_backup, tmp_path):
+    target = Site.on(tmp_path)
+    target.manage("migrate", "--no-input", "--verbosity", "0")
+    target.manage("loaddata", "roadmaps", "--verbosity", "0")
+
+    target.manage("loaddata", str(logical_backup.file), "--verbosity", "0")
+
+    # Equal dumps: every topic, resource and link matched its natural key instead of being added twice.
+    assert without_content_timestamps(target.dump()) == without_content_timestamps(logical_backup.source_dump)
+    assert target.summary() == EXPECTED_SUMMARY
+
+
+def test_logical_restore_keeps_when_topics_last_changed(logical_backup, restored_into_new_database):
+    assert content_timestamps(restored_into_new_database.dump) == content_timestamps(logical_backup.source_dump)
+
+
+# PostgreSQL: pg_dump / pg_restore ------------------------------------------------------
+
+
+def admin_connection() -> psycopg.Connection:
+    return psycopg.connect(POSTGRES_SERVER, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="module")
+def scratch_database() -> Iterator[Callable[[str], str]]:
+    """Create throwaway databases on the PostgreSQL server (URL per name); drop them all afterwards."""
+    missing = [tool for tool in ("pg_dump", "pg_restore") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install postgresql-client)")
+    try:
+        admin_connection().close()
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_SERVER}: {str(error).strip().splitlines()[0]}")
+
+    created: list[str] = []
+
+    def create(purpose: str) -> str:
+        name = f"roadmap_backup_{purpose}_{secrets.token_hex(4)}"
+        with admin_connection() as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        created.append(name)
+        return urlsplit(POSTGRES_SERVER)._replace(path=f"/{name}").geturl()
+
+    yield create
+
+    with admin_connection() as connection:
+        for name in created:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@dataclass(frozen=True)
+class DatabaseBackup:
+    file: Path
+    source: Site
+    source_dump: list[dict]
+
+
+@pytest.fixture(scope="module")
+def pg_backup(scratch_database, tmp_path_factory) -> DatabaseBackup:
+    directory = tmp_path_factory.mktemp("pg-source")
+    source = Site.on(directory, scratch_database("src"))
+    install_learners(source)
+    backup = directory / "roadmap.dump"
+    run([*PG_DUMP, f"--dbname={source.database_url}", f"--file={backup}"], env=source.environ)
+    return DatabaseBackup(file=backup, source=source, source_dump=source.dump())
+
+
+def restore(backup: DatabaseBackup, site: Site) -> None:
+    run([*PG_RESTORE, f"--dbname={site.database_url}", str(backup.file)], env=site.environ)
+
+
+# Tables the logical backup leaves out; a pg_dump keeps them.
+UNDUMPED_TABLES = ("django_session", "axes_accessattempt", "django_admin_log")
+
+
+def row_counts(database_url: str, tables: tuple[str, ...]) -> dict[str, int]:
+    with psycopg.connect(database_url, connect_timeout=3) as connection:
+        return {
+            table: connection.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+            for table in tables
+        }
+
+
+def test_pg_restore_into_an_empty_database_gives_back_everything(pg_backup, scratch_database, tmp_path):
+    target = Site.on(tmp_path, scratch_database("dst"))
+
+    restore(pg_backup, target)
+
+    # Exactly the same rows, timestamps included, and sessions, login records and
+    # the admin's log too: nobody is logged out.
+    assert target.dump() == pg_backup.source_dump
+    assert target.summary() == EXPECTED_SUMMARY
+    assert row_counts(target.database_url, UNDUMPED_TABLES) == dict.fromkeys(UNDUMPED_TABLES, 1)
+
+
+def test_pg_restore_over_a_changed_database_rolls_it_back(pg_backup):
+    source = pg_backup.source
+    source.shell(
+        "from accounts.models import Note, Progress, User\n"
+        "Progress.objects.filter(user__username='ada').delete()\n"
+        "Note.objects.all().delete()\n"
+        "User.objects.create_user(username='newcomer', password='another long passphrase')\n"
+    )
+    assert source.dump() != pg_backup.source_dump
+
+    restore(pg_backup, source)
+
+    assert source.dump() == pg_backup.source_dump
+
+
+def test_a_restored_database_accepts_new_progress(pg_backup, scratch_database, tmp_path):
+    target = Site.on(tmp_path, scratch_database("seq"))
+    restore(pg_backup, target)
+
+    # The sequences came back with the rows, so new records get fresh ids.
+    created = target.shell(
+        "from accounts.models import Progress, User\n"
+        "from accounts.services import progress_set\n"
+        "from roadmap.models import Topic\n"
+        "topic = Topic.objects.get_by_natural_key('django-roadmap', 'basics-of-python', 'exception-handling')\n"
+        "print(progress_set(user=User.objects.get(username='ada'), topic=topic, status='done').pk,"
+        " Progress.objects.count())\n"
+    )
+
+    new_id, count = map(int, created.split()[-2:])
+    assert count == len(EXPECTED_SUMMARY["progress"]) + 1
+    assert new_id > max(obj["pk"] for obj in pg_backup.source_dump if obj["model"] == "accounts.progress")
