@@ -397,15 +397,38 @@ def start_nginx(
         "--static-root", str(static_root), "--media-root", str(media_root),
     ]  # fmt: skip
     site.write_text(loopback_only(run(argv, what="scripts/render-nginx-conf", env=clean_environ())) + "\n")
-    temp = prefix / "temp"
     main = prefix / "nginx.conf"
-    main.write_text(
-        f"""# One run of scripts/_stack.py: a minimal main config around the rendered site.conf.
+    main.write_text(nginx_main_config(prefix, site))
+    (prefix / "temp").mkdir(exist_ok=True)
+    base = [str(NGINX), "-p", f"{prefix}/", "-e", str(prefix / "error.log"), "-c", str(main)]
+    run([*base, "-t", "-q"], what=f"nginx -t ({main})")
+    stack.extra_logs.append(("nginx error log", prefix / "error.log"))
+    server = Server("nginx", base, env=clean_environ(), log=prefix / "stdout.log")
+    server.error_log = prefix / "error.log"
+    stack.start(server)
+    wait_until(
+        lambda: _tcp_open(https_port),
+        what=f"nginx to listen on 127.0.0.1:{https_port}",
+        server=server,
+        timeout=15,
+    )
+    return server
+
+
+def nginx_main_config(prefix: Path, site: Path, *, user: str | None = None, error_level: str = "warn") -> str:
+    """The smallest main nginx.conf around a rendered site config, everything nginx writes kept in ``prefix``.
+
+    ``user`` is the workers' user when the master runs as root (default:
+    www-data, as in production).
+    """
+    temp = prefix / "temp"
+    user_line = _nginx_user() if user is None else (f"user {user};" if user and os.geteuid() == 0 else "")
+    return f"""# A minimal main config around the rendered {site.name} (scripts/_stack.py).
 daemon off;
-{_nginx_user()}
+{user_line}
 worker_processes 2;
 pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
+error_log {prefix}/error.log {error_level};
 events {{
     worker_connections 512;
 }}
@@ -421,21 +444,6 @@ http {{
     include {site};
 }}
 """
-    )
-    temp.mkdir(exist_ok=True)
-    base = [str(NGINX), "-p", f"{prefix}/", "-e", str(prefix / "error.log"), "-c", str(main)]
-    run([*base, "-t", "-q"], what=f"nginx -t ({main})")
-    stack.extra_logs.append(("nginx error log", prefix / "error.log"))
-    server = Server("nginx", base, env=clean_environ(), log=prefix / "stdout.log")
-    server.error_log = prefix / "error.log"
-    stack.start(server)
-    wait_until(
-        lambda: _tcp_open(https_port),
-        what=f"nginx to listen on 127.0.0.1:{https_port}",
-        server=server,
-        timeout=15,
-    )
-    return server
 
 
 def loopback_only(config: str) -> str:

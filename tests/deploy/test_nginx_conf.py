@@ -29,6 +29,9 @@ import pytest
 from tests.conftest import BASE_DIR
 from tests.deploy.conftest import clean_environ, free_port, port_open, wait_for
 
+sys.path.insert(0, str(BASE_DIR / "scripts"))
+import _stack  # scripts/ is not a package
+
 TEMPLATE = BASE_DIR / "deploy" / "nginx.conf"
 RENDER = BASE_DIR / "scripts" / "render-nginx-conf"
 PLACEHOLDERS = {
@@ -234,33 +237,12 @@ class Site:
 
 
 def main_config(directory: Path, site_conf: Path) -> Path:
-    """The smallest nginx.conf around the site file, everything nginx writes kept in ``directory``."""
-    temp = directory / "temp"
-    temp.mkdir()
+    """The scripts' minimal nginx.conf around the site file, everything nginx writes kept in ``directory``."""
+    (directory / "temp").mkdir()
     main = directory / "nginx.conf"
-    # Run as root, nginx would start its workers as "nobody", who cannot read
-    # pytest's private temporary directories.
-    user = "user root;" if os.geteuid() == 0 else ""
-    main.write_text(
-        f"""daemon off;
-{user}
-worker_processes 1;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {directory}/access.log;
-    client_body_temp_path {temp}/client_body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {site_conf};
-}}
-"""
-    )
+    # Run as root, nginx would start its workers as an unprivileged user, who
+    # cannot read pytest's private temporary directories.
+    main.write_text(_stack.nginx_main_config(directory, site_conf, user="root", error_level="info"))
     return main
 
 
