@@ -1,14 +1,24 @@
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from roadmap.caching import TIMEOUT, content_version
 from roadmap.models import Roadmap
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Roadmaps for the header navigation; queried only if a template uses them."""
+    """Roadmaps for the header navigation; queried only if a template uses them, cached by content version."""
     user = getattr(request, "user", None)
-    return {
-        "nav_roadmaps": SimpleLazyObject(
-            lambda: list(Roadmap.objects.visible_to(user).only("title", "slug")) if user else []
-        )
-    }
+
+    def roadmaps() -> list[Roadmap]:
+        if user is None:
+            return []
+        query = Roadmap.objects.visible_to(user).only("title", "slug")
+        version = content_version(request)
+        if version is None:
+            return list(query)
+        # Staff also see drafts: a list of their own.
+        key = f"nav:{version}:{'staff' if user.is_staff else 'public'}"
+        return cache.get_or_set(key, lambda: list(query), TIMEOUT)
+
+    return {"nav_roadmaps": SimpleLazyObject(roadmaps)}

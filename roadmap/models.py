@@ -314,3 +314,26 @@ class TopicResource(ResourceLink):
         return (*self.topic.natural_key(), *self.resource.natural_key())
 
     natural_key.dependencies = ["roadmap.topic", "roadmap.resource"]
+
+
+class ContentVersion(models.Model):
+    """One row whose value changes with every change to the curriculum.
+
+    Pages and fragments rendered from the curriculum are cached under this
+    value (``roadmap/caching.py``); ``roadmap/signals.py`` gives it a new
+    random value in the same transaction as any content change, so a cached
+    page is never stale, whichever app server or process made the change. A
+    random value rather than a counter: a database restored from a backup
+    brings back the value its content had, never one that cached pages of
+    later content were stored under.
+    """
+
+    value = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("content version")
+        # Bookkeeping, not content: nobody edits it, so no permissions (and no admin).
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.value

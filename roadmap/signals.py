@@ -19,7 +19,8 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from roadmap.models import Topic, TopicResource
+from roadmap.caching import content_changed
+from roadmap.models import Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
 
 # Ids of the topics the running loaddata created; None outside loaddata.
 _loaded_topics: ContextVar[set[int] | None] = ContextVar("loaded_topics", default=None)
@@ -83,3 +84,18 @@ def link_saved(sender, instance: TopicResource, raw=False, **kwargs) -> None:
 @receiver(post_delete, sender=TopicResource)
 def link_deleted(sender, instance: TopicResource, **kwargs) -> None:
     _touch(instance.topic_id)
+
+
+# Content version ------------------------------------------------------------------
+# Any saved or deleted row of the curriculum, whoever saves it (admin, importer,
+# loaddata, shell), gives the content a new version in the same transaction.
+CONTENT_MODELS = (Roadmap, Stage, Topic, Resource, RoadmapResource, TopicResource)
+
+
+def _content_changed(sender, **kwargs) -> None:
+    content_changed()
+
+
+for _model in CONTENT_MODELS:
+    post_save.connect(_content_changed, sender=_model, dispatch_uid=f"content-version-save-{_model.__name__}")
+    post_delete.connect(_content_changed, sender=_model, dispatch_uid=f"content-version-delete-{_model.__name__}")

@@ -27,3 +27,11 @@ def learner_client(learner) -> Client:
     client = Client()
     client.force_login(learner)
     return client
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache (the local-memory cache outlives a test's database)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -114,7 +114,15 @@ def test_fixture_is_portable_natural_keys_only():
 
 def test_fixture_is_exactly_what_dumpdata_produces(seeded):
     out = io.StringIO()
-    call_command("dumpdata", "roadmap", natural_foreign=True, natural_primary=True, indent=2, stdout=out)
+    call_command(
+        "dumpdata",
+        "roadmap",
+        exclude=["roadmap.contentversion"],
+        natural_foreign=True,
+        natural_primary=True,
+        indent=2,
+        stdout=out,
+    )
     dumped = json.loads(out.getvalue())
     for obj in dumped:
         # Bookkeeping the build script leaves out (see scripts/build_fixtures.py).
