@@ -26,8 +26,7 @@ from accounts import preferences, selectors, services
 from accounts.forms import AccountDeleteForm, NoteForm, ProfileForm, ProgressForm, SignupForm
 from accounts.models import NOT_STARTED, User
 from roadmap import selectors as roadmap_selectors
-from roadmap import views as roadmap_views
-from roadmap.caching import cached_fragment, render_fragment
+from roadmap.caching import cached_page
 
 STATUS_MESSAGES = {
     "done": "marked as done",
@@ -95,8 +94,12 @@ def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> H
     form = NoteForm(request.POST)
     if not form.is_valid():
         # Never lose what the learner typed: show the topic page again with the text and the error.
-        page = roadmap_views.topic_page(request, roadmap, stage, topic, note_form=form)
-        return roadmap_views.render_cached_page(request, page, status=400)
+        detail = roadmap_selectors.topic_detail(
+            user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic
+        )
+        selectors.topic_progress_attach(user=request.user, topics=[detail.topic])
+        context = {"detail": detail, "note_form": form, "note": selectors.note_get(user=request.user, topic=topic_obj)}
+        return render(request, "roadmap/topic_detail.html", context, status=400)
     note = services.note_set(user=request.user, topic=topic_obj, text=form.cleaned_data["text"])
     messages.success(request, "Your note was saved." if note else "Your note was deleted.")
     return redirect(next_url)
@@ -104,17 +107,9 @@ def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> H
 
 @login_required
 @require_GET
+@cached_page()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    def build() -> dict:
-        dashboard = selectors.dashboard(user=request.user)
-        return {
-            "title": "Your dashboard",
-            "description": "",
-            "breadcrumbs": "",
-            "content": render_fragment("accounts/parts/dashboard.html", {"dashboard": dashboard}, request),
-        }
-
-    return roadmap_views.render_cached_page(request, cached_fragment(request, "dashboard", build))
+    return render(request, "accounts/dashboard.html", {"dashboard": selectors.dashboard(user=request.user)})
 
 
 def _export_filename(user, extension: str) -> str:

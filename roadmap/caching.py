@@ -1,41 +1,43 @@
-"""Caching that is never stale: rendered curriculum keyed by the content version.
+"""Caching that is never stale: whole pages keyed by the content version and the viewer's state.
 
 Every cache key here embeds the current ``ContentVersion.value`` (one
-primary-key query per request, remembered on the request), and, for a
-learner's own pages, the learner's ``state_version`` (on the user row that
-authentication loads anyway). Any change to the curriculum or to the learner's
-progress or notes gives those a new value in the same transaction
-(``roadmap/signals.py``, ``accounts/signals.py``), so the next request looks
-under a new key and renders afresh; old entries simply expire. Because the
-versions live in the database, this holds across processes and app servers
-whatever cache backend is configured, and through a Redis restart or outage.
+primary-key query per request, remembered on the request) and, for a learner,
+their ``state_version`` (on the user row that authentication loads anyway).
+Any change to the curriculum, or to the learner's progress or notes, gives
+those a new value in the same transaction (``roadmap/signals.py``,
+``accounts/signals.py``), so the next request looks under a new key and
+renders afresh; old entries just expire. The versions live in the database, so
+this holds across processes and app servers whatever the cache backend, and
+through a Redis restart or outage.
 
-Staff see unpublished roadmaps and edit the content: their pages are never
-cached. Anonymous pages carry no CSRF token or per-visitor state, so they are
-cached whole (per theme) with an ETag; learners' pages cache only the
-curriculum part, and the page around it (header, messages, the CSRF-bearing
-forms) is rendered for every request.
+A cached page is the one the view rendered, with a placeholder where its CSRF
+tokens go; each response gets this request's own freshly masked token (so the
+BREACH mitigation of masking is kept). Pages are cached per path and query,
+theme and viewer: anonymous visitors share one copy (with an ETag for
+conditional GETs), each learner has their own. Never cached: staff (they see
+drafts and edit content), requests with messages waiting to be shown, query
+parameters the view does not declare, and anything but a plain 200.
 """
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
-from django.utils.safestring import SafeString, mark_safe
 
 from roadmap.models import ContentVersion
 
-# Rendered pages change with the content version, which also bounds their life;
-# the timeout only evicts entries nobody asks for any more.
+# Pages change with the versions, which also bound their life; the timeout only
+# evicts entries nobody asks for any more.
 TIMEOUT = 60 * 60 * 24
+# What {% csrf_token %} writes into a page that is being cached.
+CSRF_PLACEHOLDER = "csrf-token-placeholder-9f1c4e"
+_PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 
 
 def content_version(request: HttpRequest | None = None) -> str | None:
@@ -56,7 +58,7 @@ def content_changed() -> None:
 
 
 def viewer_key(request: HttpRequest) -> str | None:
-    """Who the page is rendered for: "anon", "<id>.<state version>", or None (staff: never cached)."""
+    """Whose page it is: "anon", "<id>.<state version>", or None for staff (never cached)."""
     user = request.user
     if not user.is_authenticated:
         return "anon"
@@ -65,96 +67,70 @@ def viewer_key(request: HttpRequest) -> str | None:
     return f"{user.pk}.{user.state_version}"
 
 
-def _key(*parts: str) -> str:
-    # Slugs and paths are bounded by the URL patterns; hash them anyway so any
-    # cache backend accepts the key.
-    return "page:" + hashlib.blake2b(":".join(parts).encode(), digest_size=16).hexdigest()
+def csrf_placeholder(request: HttpRequest) -> dict:
+    """Context processor (last in settings): while a page is rendered for the cache, tokens are placeholders."""
+    return {"csrf_token": CSRF_PLACEHOLDER} if getattr(request, "_rendering_for_cache", False) else {}
 
 
-def cached_fragment(request: HttpRequest, name: str, build: Callable[[], Any]) -> Any:
-    """``build()``'s result, cached for this viewer and content version.
+def cached_page(*, query: Iterable[str] = ()) -> Callable:
+    """Serve the view's page from the cache for this viewer, content version and theme.
 
-    ``build`` runs the selectors and renders; an exception in it (a 404)
-    caches nothing.
+    ``query`` names the query parameters the page depends on; a request with
+    any other parameter is served live and not stored.
     """
-    version, viewer = content_version(request), viewer_key(request)
-    if version is None or viewer is None:
-        return build()
-    key = _key("fragment", name, version, viewer)
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, TIMEOUT)
-    return value
+    allowed = frozenset(query)
 
-
-# What {% csrf_token %} writes into a cacheable fragment; replaced by the
-# request's own (masked) token when the page is served.
-CSRF_PLACEHOLDER = "csrf-token-placeholder-9f1c4e"
-
-
-def render_fragment(template_name: str, context: dict, request: HttpRequest) -> SafeString:
-    """Render a part of a page that may be cached and served to later requests of the same viewer.
-
-    No context processors run (nothing request-specific beyond what is passed
-    may leak in): the template gets ``request`` and ``user``, and a placeholder
-    as its CSRF token.
-    """
-    return render_to_string(
-        template_name, {**context, "request": request, "user": request.user, "csrf_token": CSRF_PLACEHOLDER}
-    )
-
-
-def with_csrf_token(request: HttpRequest, html: str) -> SafeString:
-    """A cached fragment with this request's CSRF token in its forms."""
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    return mark_safe(html)  # rendered, and escaped, by a template
-
-
-def anonymous_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Cache a public page whole for anonymous visitors, with an ETag for conditional GETs.
-
-    The key is the path, the query string, the theme cookie and the content
-    version. Responses that are not a plain 200, requests with pending
-    messages, and anything but GET or HEAD go to the view.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or request.user.is_authenticated or _has_messages(request):
-            return view(request, *args, **kwargs)
-        version = content_version(request)
-        if version is None:
-            return view(request, *args, **kwargs)
-        theme = request.COOKIES.get("theme", "")
-        key = _key("page", request.get_full_path(), theme, version)
-        etag = f'"{key[5:]}"'
-        if etag in _if_none_match(request):
-            response = HttpResponse(status=304)
-        else:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in ("GET", "HEAD") or not allowed.issuperset(request.GET) or _has_messages(request):
+                return view(request, *args, **kwargs)
+            version, viewer = content_version(request), viewer_key(request)
+            if version is None or viewer is None:
+                return view(request, *args, **kwargs)
+            key = _key(request.get_full_path(), request.COOKIES.get("theme", ""), version, viewer)
+            anonymous = viewer == "anon"
+            etag = f'"{key}"'
+            if anonymous and etag in _if_none_match(request):
+                return _finish(HttpResponse(status=304), etag)
             cached = cache.get(key)
             if cached is None:
-                response = view(request, *args, **kwargs)
-                # Never store a page with a CSRF token or a cookie of its own in it.
-                if (
-                    response.status_code != 200
-                    or response.streaming
-                    or response.cookies
-                    or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-                ):
-                    return response
-                cache.set(key, (response.content, response["Content-Type"]), TIMEOUT)
-            else:
-                content, content_type = cached
-                response = HttpResponse(content, content_type=content_type)
-        response["ETag"] = etag
-        # Revalidate every time: the content may change at any moment, and a 304 costs one query.
-        response["Cache-Control"] = "no-cache"
-        patch_vary_headers(response, ("Cookie",))
-        return response
+                request._rendering_for_cache = True
+                try:
+                    response = view(request, *args, **kwargs)
+                finally:
+                    request._rendering_for_cache = False
+                if response.status_code != 200 or response.streaming or response.cookies:
+                    return _with_token(request, response)
+                cached = (response.content, response["Content-Type"])
+                cache.set(key, cached, TIMEOUT)
+            content, content_type = cached
+            response = _with_token(request, HttpResponse(content, content_type=content_type))
+            return _finish(response, etag) if anonymous else response
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+def _key(*parts: str) -> str:
+    # Hashed: paths and cookies are the client's, and every backend must accept the key.
+    return "page:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Put this request's own CSRF token where the cached page has placeholders."""
+    if not response.streaming and _PLACEHOLDER in response.content:
+        response.content = response.content.replace(_PLACEHOLDER, get_token(request).encode())
+    return response
+
+
+def _finish(response: HttpResponse, etag: str) -> HttpResponse:
+    """Public page: revalidate every time (the content may change at any moment; a 304 costs one query)."""
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    patch_vary_headers(response, ("Cookie",))
+    return response
 
 
 def _if_none_match(request: HttpRequest) -> set[str]:
@@ -163,6 +139,5 @@ def _if_none_match(request: HttpRequest) -> set[str]:
 
 
 def _has_messages(request: HttpRequest) -> bool:
-    # len() loads pending messages without marking them as shown.
-    storage = messages.get_messages(request)
-    return bool(len(storage))
+    # len() loads the pending messages without marking them as shown.
+    return bool(len(messages.get_messages(request)))

@@ -140,6 +140,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "roadmap.context_processors.navigation",
                 "accounts.preferences.theme",
+                # Last: while a page is rendered for the cache, its CSRF tokens are placeholders.
+                "roadmap.caching.csrf_placeholder",
             ],
         },
     },

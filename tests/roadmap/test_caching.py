@@ -10,6 +10,7 @@ request, for visitors and learners.
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -260,3 +261,16 @@ def test_warm_learner_pages_cost_at_most_6_queries(big, learner, learner_client,
     learner_client.get("/")  # a fresh session's first request
     url = {"roadmap-left": BIG + "?show=left", "dashboard": "/dashboard/"}.get(page) or big[page]
     assert warm_queries(learner_client, url) <= 6
+
+
+def test_undeclared_query_parameters_are_served_live_and_not_stored(seeded, visitor):
+    """Anyone can make up query strings: they must not fill the cache (or plant links in shared pages)."""
+    visitor.get("/")  # the header's roadmap list is cached now; nothing else
+    stored = set(cache._cache)
+
+    response = visitor.get(ROADMAP + "?utm_source=spam")
+
+    assert response.status_code == 200
+    assert not response.has_header("ETag")
+    assert set(cache._cache) - stored == set()
+    assert visitor.get(ROADMAP + "?show=left").has_header("ETag")
