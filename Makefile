@@ -8,7 +8,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format check pytest migrate fixtures clean
+.PHONY: run test lint format check pytest migrate fixtures bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ test: check lint pytest
 
 fixtures: $(VENV)/.requirements
 	$(BIN)/python scripts/build_fixtures.py
+
+# Performance benchmark (scripts/bench, see bench/README.md): gunicorn with production settings on loopback,
+# wrk at 16 connections per endpoint; prints req/s, p50/p99, ratio to /healthz, queries per request and worker
+# memory, judged against the targets, and writes bench/results.json. SQLite by default;
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/6 make bench
+# measures PostgreSQL + Redis (a scratch database roadmap_bench on that server, dropped afterwards, and that
+# Redis database, emptied before and after). BENCH_ARGS="--quick" for a short run, "--check" to fail on a miss.
+bench: $(VENV)/.requirements-dev
+	$(BIN)/python scripts/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

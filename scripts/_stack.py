@@ -1,4 +1,4 @@
-"""Run the production stack on this machine, for scripts/observatory and scripts/cluster-smoke.
+"""Run the production stack on this machine, for scripts/observatory, scripts/cluster-smoke and scripts/bench.
 
 The moving parts are the deployment's own: Django with ``DJANGO_DEBUG=0``,
 gunicorn with ``gunicorn.conf.py``, nginx with the site configuration that
@@ -211,6 +211,37 @@ class Server:
         self.process.wait()
         return time.monotonic() - started
 
+    def children(self) -> list[int]:
+        """Process ids of the main process's children (a gunicorn master's workers), from /proc."""
+        if not self.running():
+            return []
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # "pid (comm) state ppid ...": comm may contain spaces and parentheses.
+                if int(stat.read_text().rpartition(")")[2].split()[1]) == self.process.pid:
+                    children.append(int(stat.parent.name))
+        return sorted(children)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used so far (user + system), or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def resident_mib(pid: int) -> float | None:
+    """A process's resident set size (VmRSS) in MiB, or None if it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^VmRSS:\s+(\d+)\s+kB", status, re.M)
+    return int(found.group(1)) / 1024 if found else None
+
 
 # The stack ------------------------------------------------------------------------------
 
@@ -347,15 +378,21 @@ def make_certificates(directory: Path, *, names: Iterable[str] = (SERVER_NAME,))
 # nginx -----------------------------------------------------------------------------------
 
 
+def ensure_debian_package(binary: Path, package: str) -> None:
+    """Install Debian's ``package`` when ``binary`` is missing (as root; otherwise say how)."""
+    if binary.exists():
+        return
+    if os.geteuid() != 0:
+        raise StackError(f"{binary} is missing; install it with: sudo apt-get install {package}")
+    say(f"{binary.name} is not installed: apt-get install {package}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], what="apt-get update", env=env)
+    run(["apt-get", "install", "-y", "-qq", package], what=f"apt-get install {package}", env=env)
+
+
 def ensure_nginx() -> str:
     """Install Debian's nginx-light when nginx is missing; returns its version line."""
-    if not NGINX.exists():
-        if os.geteuid() != 0:
-            raise StackError(f"{NGINX} is missing; install it with: sudo apt-get install nginx-light")
-        say("nginx is not installed: apt-get install nginx-light")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update", "-qq"], what="apt-get update", env=env)
-        run(["apt-get", "install", "-y", "-qq", "nginx-light"], what="apt-get install nginx-light", env=env)
+    ensure_debian_package(NGINX, "nginx-light")
     return run([str(NGINX), "-v"], what="nginx -v").removeprefix("nginx version: ")
 
 
@@ -655,16 +692,16 @@ class Browser:
     Requests go through nginx over TLS (trusting ``ca``), or with ``via`` straight to one
     app server in plain HTTP with the headers nginx adds (Host, X-Forwarded-Proto), so
     cookies (``__Host-`` ones included: Secure, host-only, Path=/) and CSRF work the same
-    either way.
+    either way. Without nginx (only ``via`` requests) no ``ca`` is needed.
     """
 
-    def __init__(self, origin: str, *, ca: Path) -> None:
+    def __init__(self, origin: str, *, ca: Path | None = None) -> None:
         self.origin = origin.rstrip("/")
         parts = urlsplit(self.origin)
         self.host, self.port = parts.hostname, parts.port or 443
         self.netloc = parts.netloc
         self.jar = http.cookiejar.CookieJar()
-        self.tls = ssl.create_default_context(cafile=str(ca))
+        self.tls = ssl.create_default_context(cafile=str(ca) if ca else None)
 
     def cookie_names(self) -> list[str]:
         return sorted(cookie.name for cookie in self.jar)
