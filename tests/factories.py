@@ -5,6 +5,9 @@ from itertools import count
 from roadmap.models import Resource, ResourceKind, Roadmap, Stage, Topic
 
 _sequence = count(1)
+# Positions are small integers (PositiveSmallIntegerField, at most 32767 on
+# PostgreSQL): a counter of their own, used only when a test gives none.
+_positions = count(1)
 
 
 def make_roadmap(**fields) -> Roadmap:
@@ -18,7 +21,8 @@ def make_stage(roadmap: Roadmap | None = None, **fields) -> Stage:
     n = next(_sequence)
     fields.setdefault("title", f"Stage {n}")
     fields.setdefault("slug", f"stage-{n}")
-    fields.setdefault("position", n)
+    if "position" not in fields:
+        fields["position"] = next(_positions)
     return Stage.objects.create(roadmap=roadmap or make_roadmap(), **fields)
 
 
@@ -26,7 +30,8 @@ def make_topic(stage: Stage | None = None, **fields) -> Topic:
     n = next(_sequence)
     fields.setdefault("title", f"Topic {n}")
     fields.setdefault("slug", f"topic-{n}")
-    fields.setdefault("position", n)
+    if "position" not in fields:
+        fields["position"] = next(_positions)
     return Topic.objects.create(stage=stage or make_stage(), **fields)
 
 
