@@ -29,3 +29,15 @@ def form_data(html: bytes) -> dict[str, str]:
         elif kind != "submit":
             data[name] = field.get("value", "")
     return data
+
+
+def redis_cache(location: str) -> dict:
+    """CACHES for django-redis at ``location``, failing fast and swallowing errors, as in production."""
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "roadmap-test",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }

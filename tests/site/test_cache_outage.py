@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from accounts.models import Progress
 from tests.factories import make_user
-from tests.helpers import soup_of, text
+from tests.helpers import redis_cache, soup_of, text
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +20,6 @@ ROADMAP = "/roadmaps/django-roadmap/"
 TOPIC = "/roadmaps/django-roadmap/django-orm-object-relational-mapping/querysets/"
 PASSWORD = "correct-horse-battery-staple"
 LIVE_REDIS = "redis://127.0.0.1:6379/9"
-
-
-def redis_cache(location: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": location,
-            "KEY_PREFIX": "roadmap-test",
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
 
 
 def log_in(client) -> None:

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from tests.conftest import BASE_DIR
+from tests.helpers import redis_cache
 
 
 def test_healthz_is_up_without_touching_the_database(client):
@@ -49,13 +50,7 @@ def test_probes_only_answer_get_and_head(client):
 
 @pytest.mark.django_db
 def test_readyz_is_503_when_redis_is_unreachable(client, settings, caplog):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+    settings.CACHES = redis_cache("redis://127.0.0.1:1/0")
 
     response = client.get("/readyz")
 
