@@ -166,7 +166,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 # Someone signed up with the same username or email since the form checked.
                 form.add_error(None, "That username or email address was taken a moment ago; please choose another.")
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="accounts.backends.UserBackend")
                 messages.success(request, f"Welcome, {user.username}! Your account was created.")
                 return redirect(next_url or "accounts:dashboard")
     else:

@@ -1,7 +1,8 @@
 """Caching that is never stale: whole pages keyed by the content version and the viewer's state.
 
 Every cache key here embeds the current ``ContentVersion.value`` (one
-primary-key query per request, remembered on the request) and, for a learner,
+primary-key query per request, remembered on the request; for a learner it
+comes with the user row, ``accounts/backends.py``) and, for a learner,
 their ``state_version`` (on the user row that authentication loads anyway).
 Any change to the curriculum, or to the learner's progress or notes, gives
 those a new value in the same transaction (``roadmap/signals.py``,
@@ -10,25 +11,40 @@ renders afresh; old entries just expire. The versions live in the database, so
 this holds across processes and app servers whatever the cache backend, and
 through a Redis restart or outage.
 
-A cached page is the one the view rendered, with a placeholder where its CSRF
-tokens go; each response gets this request's own freshly masked token (so the
-BREACH mitigation of masking is kept). Pages are cached per path and query,
-theme and viewer: anonymous visitors share one copy (with an ETag for
+A page stored under a key never changes, so it may be kept anywhere: each
+process keeps the pages it served last in memory (``LocalPages``, bounded in
+bytes) in front of the shared cache, and only the version query goes to the
+database. Anonymous visitors' pages are answered by ``CachedPageMiddleware``
+before sessions, authentication and URL resolution run; they hold nothing
+secret, so they are stored compressed too and sent gzipped to clients that
+accept it (browsers, and nginx, which passes their ``Accept-Encoding`` on).
+
+A cached learner page is the one the view rendered, with a placeholder where
+its CSRF tokens go; each response gets this request's own freshly masked token
+(so the BREACH mitigation of masking is kept). Pages are cached per path and
+query, theme and viewer: anonymous visitors share one copy (with an ETag for
 conditional GETs), each learner has their own. Never cached: staff (they see
 drafts and edit content), requests with messages waiting to be shown, query
 parameters the view does not declare, and anything but a plain 200.
 """
 
+import gzip
 import hashlib
+import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.utils.cache import patch_vary_headers
 
 from roadmap.models import ContentVersion
 
@@ -38,13 +54,30 @@ TIMEOUT = 60 * 60 * 24
 # What {% csrf_token %} writes into a page that is being cached.
 CSRF_PLACEHOLDER = "csrf-token-placeholder-9f1c4e"
 _PLACEHOLDER = CSRF_PLACEHOLDER.encode()
+ANONYMOUS = "anon"
+# As django.middleware.gzip.GZipMiddleware decides.
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+_ANONYMOUS_VARY = "Cookie, Accept-Encoding"
 
 
 def content_version(request: HttpRequest | None = None) -> str | None:
     """The curriculum's current version (1 query, once per request); None if the row is missing."""
-    if request is not None and hasattr(request, "_content_version"):
-        return request._content_version
-    version = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first()
+    if request is not None:
+        if hasattr(request, "_content_version"):
+            return request._content_version
+        # accounts.backends.UserBackend read it with the logged-in user.
+        version = getattr(getattr(request, "user", None), "content_version", None)
+        if version is not None:
+            request._content_version = version
+            return version
+    # Raw SQL: this runs on every page view, and the ORM would spend longer
+    # compiling the query than the database spends answering it.
+    connection = connections[router.db_for_read(ContentVersion)]
+    table = connection.ops.quote_name(ContentVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {table} WHERE id = 1")  # the table name is ours, no input
+        row = cursor.fetchone()
+    version = row[0] if row else None
     if request is not None:
         request._content_version = version
     return version
@@ -61,7 +94,7 @@ def viewer_key(request: HttpRequest) -> str | None:
     """Whose page it is: "anon", "<id>.<state version>", or None for staff (never cached)."""
     user = request.user
     if not user.is_authenticated:
-        return "anon"
+        return ANONYMOUS
     if user.is_staff:
         return None
     return f"{user.pk}.{user.state_version}"
@@ -70,6 +103,102 @@ def viewer_key(request: HttpRequest) -> str | None:
 def csrf_placeholder(request: HttpRequest) -> dict:
     """Context processor (last in settings): while a page is rendered for the cache, tokens are placeholders."""
     return {"csrf_token": CSRF_PLACEHOLDER} if getattr(request, "_rendering_for_cache", False) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A rendered page as stored; ``gzipped`` only for anonymous pages (no secrets in them)."""
+
+    content: bytes
+    content_type: str
+    gzipped: bytes | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content) + len(self.gzipped or b"")
+
+
+class LocalPages:
+    """This process's most recently used pages, at most ``max_bytes`` of them (least recently used go first).
+
+    Entries are immutable (their keys embed the versions), so a copy per
+    process can never disagree with the shared cache.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[str, Page] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # gthread workers share the process
+
+    def get(self, key: str) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: Page) -> None:
+        if page.size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._pages[key] = page
+            self._bytes += page.size
+            while self._bytes > self.max_bytes:
+                _, evicted = self._pages.popitem(last=False)
+                self._bytes -= evicted.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+
+local_pages = LocalPages(settings.PAGE_CACHE_LOCAL_MAX_BYTES)
+
+
+def get_page(key: str) -> Page | None:
+    page = local_pages.get(key)
+    if page is None:
+        stored = cache.get(key)
+        if stored is not None:
+            page = Page(*stored)
+            local_pages.put(key, page)
+    return page
+
+
+def put_page(key: str, page: Page) -> None:
+    local_pages.put(key, page)
+    cache.set(key, (page.content, page.content_type, page.gzipped), TIMEOUT)
+
+
+def page_key(request: HttpRequest, version: str, viewer: str) -> str:
+    parts = (request.get_full_path(), request.COOKIES.get("theme", ""), version, viewer)
+    # Hashed: paths and cookies are the client's, and every backend must accept the key.
+    return "page:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def anonymous_page(request: HttpRequest) -> HttpResponse | None:
+    """The cached page for a visitor without a session, if there is one (``CachedPageMiddleware``)."""
+    request.get_host()  # DisallowedHost (a 400), as CommonMiddleware would raise it
+    version = content_version(request)
+    if version is None:
+        return None
+    key = page_key(request, version, ANONYMOUS)
+    if _etag_matches(request, key):
+        return _not_modified(request, key)
+    page = get_page(key)
+    return None if page is None else _anonymous_response(request, key, page)
 
 
 def cached_page(*, query: Iterable[str] = ()) -> Callable:
@@ -88,13 +217,12 @@ def cached_page(*, query: Iterable[str] = ()) -> Callable:
             version, viewer = content_version(request), viewer_key(request)
             if version is None or viewer is None:
                 return view(request, *args, **kwargs)
-            key = _key(request.get_full_path(), request.COOKIES.get("theme", ""), version, viewer)
-            anonymous = viewer == "anon"
-            etag = f'"{key}"'
-            if anonymous and etag in _if_none_match(request):
-                return _finish(HttpResponse(status=304), etag)
-            cached = cache.get(key)
-            if cached is None:
+            key = page_key(request, version, viewer)
+            anonymous = viewer == ANONYMOUS
+            if anonymous and _etag_matches(request, key):
+                return _not_modified(request, key)
+            page = get_page(key)
+            if page is None:
                 request._rendering_for_cache = True
                 try:
                     response = view(request, *args, **kwargs)
@@ -102,20 +230,74 @@ def cached_page(*, query: Iterable[str] = ()) -> Callable:
                     request._rendering_for_cache = False
                 if response.status_code != 200 or response.streaming or response.cookies:
                     return _with_token(request, response)
-                cached = (response.content, response["Content-Type"])
-                cache.set(key, cached, TIMEOUT)
-            content, content_type = cached
-            response = _with_token(request, HttpResponse(content, content_type=content_type))
-            return _finish(response, etag) if anonymous else response
+                content = response.content
+                page = Page(content, response["Content-Type"], gzip.compress(content, 6) if anonymous else None)
+                put_page(key, page)
+            if anonymous:
+                return _anonymous_response(request, key, page)
+            return _with_token(request, HttpResponse(page.content, content_type=page.content_type))
 
         return wrapper
 
     return decorator
 
 
-def _key(*parts: str) -> str:
-    # Hashed: paths and cookies are the client's, and every backend must accept the key.
-    return "page:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+class CachedPageMiddleware:
+    """Answer visitors without a session from the page cache, before sessions, authentication and URL routing.
+
+    Sits after WhiteNoise and before SessionMiddleware. Only GET and HEAD
+    requests without a session or messages cookie qualify; anything not in the
+    cache goes down the full stack, whose view stores it for the next visitor.
+    The response carries the headers the full stack would give it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.skip_cookies = frozenset({settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name})
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("GET", "HEAD") and self.skip_cookies.isdisjoint(request.COOKIES):
+            response = anonymous_page(request)
+            if response is not None:
+                return response
+        return self.get_response(request)
+
+
+def _anonymous_response(request: HttpRequest, key: str, page: Page) -> HttpResponse:
+    compressed = page.gzipped is not None and _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", ""))
+    response = HttpResponse(page.gzipped if compressed else page.content, content_type=page.content_type)
+    if compressed:
+        response["Content-Encoding"] = "gzip"
+    response["Content-Length"] = str(len(response.content))
+    return _public(response, _etag(key, gzipped=bool(compressed)))
+
+
+def _not_modified(request: HttpRequest, key: str) -> HttpResponse:
+    compressed = bool(_ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    return _public(HttpResponse(status=304), _etag(key, gzipped=compressed))
+
+
+def _public(response: HttpResponse, etag: str) -> HttpResponse:
+    """Public page: revalidate every time (the content may change at any moment; a 304 costs one query)."""
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    response["Vary"] = _ANONYMOUS_VARY
+    # What XFrameOptionsMiddleware adds, which the middleware's answers skip.
+    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    return response
+
+
+def _etag(key: str, *, gzipped: bool) -> str:
+    # Each encoding its own strong validator, as RFC 9110 requires.
+    return f'"{key.removeprefix("page:")}{"-gzip" if gzipped else ""}"'
+
+
+def _etag_matches(request: HttpRequest, key: str) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return bool(tags & {_etag(key, gzipped=False), _etag(key, gzipped=True)})
 
 
 def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -123,19 +305,6 @@ def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if not response.streaming and _PLACEHOLDER in response.content:
         response.content = response.content.replace(_PLACEHOLDER, get_token(request).encode())
     return response
-
-
-def _finish(response: HttpResponse, etag: str) -> HttpResponse:
-    """Public page: revalidate every time (the content may change at any moment; a 304 costs one query)."""
-    response["ETag"] = etag
-    response["Cache-Control"] = "no-cache"
-    patch_vary_headers(response, ("Cookie",))
-    return response
-
-
-def _if_none_match(request: HttpRequest) -> set[str]:
-    header = request.headers.get("If-None-Match", "")
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 def _has_messages(request: HttpRequest) -> bool:

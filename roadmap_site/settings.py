@@ -115,6 +115,8 @@ MIDDLEWARE = [
     # Answers /healthz and /readyz before host validation and sessions.
     "roadmap_site.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers visitors without a session from the page cache (roadmap/caching.py).
+    "roadmap.caching.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -238,7 +240,8 @@ PASSWORD_HASHERS = [
 # django-axes checks every login (learner and admin) before Django does.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with a one-query user lookup per request.
+    "accounts.backends.UserBackend",
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -279,6 +282,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Shipped content: ``manage.py loaddata roadmaps`` finds fixtures/roadmaps.json.
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# Each process keeps the pages it served last in memory, in front of the shared
+# cache (roadmap/caching.py); this bounds them (per process: workers x this).
+PAGE_CACHE_LOCAL_MAX_BYTES = 16 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -34,4 +34,7 @@ def empty_cache():
     """Every test starts with an empty cache (the local-memory cache outlives a test's database)."""
     from django.core.cache import cache
 
+    from roadmap.caching import local_pages
+
     cache.clear()
+    local_pages.clear()

@@ -102,5 +102,5 @@ def test_filtered_page_costs_the_same_queries(client, django_assert_num_queries,
     client.force_login(user)
     make_curriculum(stages=10, topics=10, resources=2, slug="big")
     client.get("/roadmaps/big/")  # warm the session
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get("/roadmaps/big/?show=left")
