@@ -22,11 +22,14 @@ class UserBackend(ModelBackend):
     """
 
     def get_user(self, user_id):
+        alias = router.db_for_read(User)
         try:
             pk = User._meta.pk.to_python(user_id)
         except Exception:  # noqa: BLE001 - a malformed id in a session is no user, as in ModelBackend
             return None
-        alias = router.db_for_read(User)
+        low, high = connections[alias].ops.integer_field_range(User._meta.pk.get_internal_type())
+        if pk is None or (low is not None and pk < low) or (high is not None and pk > high):
+            return None  # the column cannot hold it: no such user (ModelBackend's answer too)
         users = list(User._default_manager.db_manager(alias).raw(_user_query(alias), [pk]))
         if not users or not self.user_can_authenticate(users[0]):
             return None

@@ -18,20 +18,32 @@ def progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
 
     Idempotent: setting the current status again changes nothing (not even the
     "last changed" time) and records no activity. Safe under concurrent
-    requests: the row is locked (PostgreSQL) and the unique constraint turns a
-    lost creation race into an update of the winner's row.
+    requests: the row is locked (PostgreSQL), and when two requests create the
+    record at once the unique constraint fails the loser's transaction, which
+    then runs again and updates the winner's row.
     """
     if status not in STATUS_VALUES:
         raise InvalidStatus(f"Unknown status {status!r}; expected one of {', '.join(sorted(STATUS_VALUES))}.")
+    try:
+        return _progress_set(user=user, topic=topic, status=status)
+    except IntegrityError:
+        # Rolled back whole (no savepoint on the common path): the record exists now.
+        return _progress_set(user=user, topic=topic, status=status)
+
+
+def _progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
     with transaction.atomic():
         progress = Progress.objects.select_for_update().filter(user=user, topic=topic).first()
-        if progress is None and status != NOT_STARTED:
-            progress, created = _progress_create(user=user, topic=topic, status=status)
-            if created:
-                _event(progress, status)
-                return progress
-        if progress is None or progress.status == status:
-            return progress  # nothing to change: no record to reset, or already in that status
+        if progress is None:
+            if status == NOT_STARTED:
+                return None  # nothing to reset
+            progress = Progress(user=user, topic=topic)
+            _apply_status(progress, status, timezone.now())
+            progress.save(force_insert=True)
+            _event(progress, status)
+            return progress
+        if progress.status == status:
+            return progress  # already in that status
         # Timestamps are taken while holding the row lock, so they follow the order of the changes.
         now = timezone.now()
         if status == NOT_STARTED:
@@ -61,18 +73,6 @@ def _apply_status(progress: Progress, status: str, now) -> None:
         progress.completed_at = now
     else:  # skipped: neither started nor completed by the learner
         progress.completed_at = None
-
-
-def _progress_create(*, user: User, topic: Topic, status: str) -> tuple[Progress, bool]:
-    """Insert the record; if a concurrent request inserted it first, return that row, locked."""
-    progress = Progress(user=user, topic=topic)
-    _apply_status(progress, status, timezone.now())
-    try:
-        with transaction.atomic():  # a savepoint, so the outer transaction survives the IntegrityError
-            progress.save(force_insert=True)
-    except IntegrityError:
-        return Progress.objects.select_for_update().get(user=user, topic=topic), False
-    return progress, True
 
 
 def note_set(*, user: User, topic: Topic, text: str) -> Note | None:

@@ -59,7 +59,9 @@ def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 @require_POST
 def progress_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
-    topic_obj = roadmap_selectors.topic_get(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
+    topic_obj = roadmap_selectors.topic_get(
+        user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic, numbered=True
+    )
     next_url = safe_next(request, fallback=topic_obj.get_absolute_url())
     if not request.user.is_authenticated:
         if _wants_json(request):

@@ -34,7 +34,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 
@@ -46,6 +46,7 @@ from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
+from accounts.preferences import theme_of
 from roadmap.models import ContentVersion
 
 # Pages change with the versions, which also bound their life; the timeout only
@@ -183,7 +184,8 @@ def put_page(key: str, page: Page) -> None:
 
 
 def page_key(request: HttpRequest, version: str, viewer: str) -> str:
-    parts = (request.get_full_path(), request.COOKIES.get("theme", ""), version, viewer)
+    # The theme as the page renders it: made-up cookie values must not multiply the copies.
+    parts = (request.get_host(), request.get_full_path(), theme_of(request), version, viewer)
     # Hashed: paths and cookies are the client's, and every backend must accept the key.
     return "page:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
@@ -198,21 +200,30 @@ def anonymous_page(request: HttpRequest) -> HttpResponse | None:
     if _etag_matches(request, key):
         return _not_modified(request, key)
     page = get_page(key)
-    return None if page is None else _anonymous_response(request, key, page)
+    if page is None:
+        return None
+    return _not_modified(request, key) if _matches_any(request) else _anonymous_response(request, key, page)
 
 
-def cached_page(*, query: Iterable[str] = ()) -> Callable:
+def cached_page(*, query: Mapping[str, Iterable[str]] | None = None) -> Callable:
     """Serve the view's page from the cache for this viewer, content version and theme.
 
-    ``query`` names the query parameters the page depends on; a request with
-    any other parameter is served live and not stored.
+    ``query`` maps the query parameters the page depends on to the values
+    worth a copy of their own; a request with any other parameter or value
+    (or a parameter twice) is served live and not stored, so nobody can fill
+    the cache with copies of one page.
     """
-    allowed = frozenset(query)
+    allowed = {name: frozenset(values) for name, values in (query or {}).items()}
+
+    def cacheable(request: HttpRequest) -> bool:
+        return all(
+            name in allowed and len(values) == 1 and values[0] in allowed[name] for name, values in request.GET.lists()
+        )
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method not in ("GET", "HEAD") or not allowed.issuperset(request.GET) or _has_messages(request):
+            if request.method not in ("GET", "HEAD") or not cacheable(request) or _has_messages(request):
                 return view(request, *args, **kwargs)
             version, viewer = content_version(request), viewer_key(request)
             if version is None or viewer is None:
@@ -234,7 +245,7 @@ def cached_page(*, query: Iterable[str] = ()) -> Callable:
                 page = Page(content, response["Content-Type"], gzip.compress(content, 6) if anonymous else None)
                 put_page(key, page)
             if anonymous:
-                return _anonymous_response(request, key, page)
+                return _not_modified(request, key) if _matches_any(request) else _anonymous_response(request, key, page)
             return _with_token(request, HttpResponse(page.content, content_type=page.content_type))
 
         return wrapper
@@ -298,6 +309,11 @@ def _etag_matches(request: HttpRequest, key: str) -> bool:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
     return bool(tags & {_etag(key, gzipped=False), _etag(key, gzipped=True)})
+
+
+def _matches_any(request: HttpRequest) -> bool:
+    """``If-None-Match: *``: any current copy of the page will do."""
+    return request.headers.get("If-None-Match", "").strip() == "*"
 
 
 def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -8,7 +8,7 @@ consistently.
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Func, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
 from roadmap.models import Resource, ResourceLink, Roadmap, Stage, Topic, TopicResource
@@ -99,17 +99,41 @@ def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
     )
 
 
-def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
-    """A topic with its stage and roadmap, if ``user`` may see it (1 query); else 404."""
-    try:
-        topic = Topic.objects.select_related("stage__roadmap").get(
-            slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug
+def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str, numbered: bool = False) -> Topic:
+    """A topic with its stage and roadmap, if ``user`` may see it (1 query); else 404.
+
+    ``numbered``: also set ``topic.number`` and ``topic.stage.number`` (counted
+    in the same query, as ``topics_number`` counts them).
+    """
+    topics = Topic.objects.select_related("stage__roadmap")
+    if numbered:
+        topics = topics.annotate(
+            stage_number=_count(
+                Stage.objects.filter(roadmap_id=OuterRef("stage__roadmap_id")).filter(
+                    Q(position__lt=OuterRef("stage__position"))
+                    | Q(position=OuterRef("stage__position"), slug__lte=OuterRef("stage__slug"))
+                )
+            ),
+            topic_number=_count(
+                Topic.objects.filter(stage_id=OuterRef("stage_id")).filter(
+                    Q(position__lt=OuterRef("position")) | Q(position=OuterRef("position"), slug__lte=OuterRef("slug"))
+                )
+            ),
         )
+    try:
+        topic = topics.get(slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug)
     except Topic.DoesNotExist:
         raise Http404("No such topic.") from None
     if not topic.stage.roadmap.is_visible_to(user):
         raise Http404("No such topic.")
+    if numbered:
+        topic.stage.number, topic.number = topic.stage_number, topic.topic_number
     return topic
+
+
+def _count(queryset) -> Subquery:
+    """``SELECT COUNT(*)`` of ``queryset`` as a subquery (one row, no GROUP BY)."""
+    return Subquery(queryset.order_by().annotate(count=Func("pk", function="COUNT")).values("count"))
 
 
 def topics_number(topics: list[Topic]) -> None:
@@ -137,8 +161,9 @@ def topics_number(topics: list[Topic]) -> None:
 
 
 def topic_number(topic: Topic) -> str:
-    """ "4.2" for the second topic of the fourth stage, as the pages number it (2 queries)."""
-    topics_number([topic])
+    """ "4.2" for the second topic of the fourth stage, as the pages number it (2 queries unless already numbered)."""
+    if not (hasattr(topic, "number") and hasattr(topic.stage, "number")):
+        topics_number([topic])
     return f"{topic.stage.number}.{topic.number}"
 
 

@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "roadmap/home.html", {"roadmaps": roadmaps})
 
 
-@cached_page(query=["show"])
+@cached_page(query={"show": ["left"]})
 def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
     outline = selectors.roadmap_outline(user=request.user, slug=roadmap)
     # "?show=left" hides finished topics for a learner; any other value shows everything.

@@ -466,3 +466,51 @@ def test_saving_a_topic_unchanged_or_reloading_fixtures_does_not_mark_it(learner
     call_command("loaddata", "roadmaps", verbosity=0)
     topic.refresh_from_db()
     assert topic.content_updated_at == stamp
+
+
+@pytest.mark.parametrize("status", ["done", "not_started"])
+def test_a_tick_off_costs_the_same_few_queries_whatever_the_roadmap_size(learner_client, learner, status):
+    """The confirmation names the topic by number ("40.25"): counted in its own query, not from the roadmap."""
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for stages, topics in ((1, 2), (40, 25)):
+        roadmap = make_curriculum(stages=stages, topics=topics, slug=f"tick-{stages}")
+        stage = roadmap.stages.order_by("position").last()
+        topic = stage.topics.order_by("position").last()
+        if status == "not_started":
+            progress_set(user=learner, topic=topic, status="done")
+        with CaptureQueriesContext(connection) as queries:
+            response = learner_client.post(topic.get_absolute_url() + "progress/", {"status": status})
+        assert response.status_code == 302
+        counts.append(len(queries))
+        message = text(soup_of(learner_client.get(response.url)).select_one(".alert"))
+        assert f"{stages}.{topics} {topic.title}" in message
+    assert counts[0] == counts[1]
+    # Topic (numbered) + user, then the locked read, the write, the learner's new state version and the
+    # activity event; SQLite adds BEGIN/COMMIT statements that PostgreSQL's driver does not count.
+    assert counts[0] <= 8
+
+
+def test_a_lost_creation_race_updates_the_winners_record(learner, monkeypatch):
+    """Two first ticks at once: the loser's INSERT fails on the unique constraint; it runs again and updates."""
+    topic = make_topic()
+    winner = progress_set(user=learner, topic=topic, status="in_progress")
+    real_first = Progress.objects.none().__class__.first
+    calls = []
+
+    def first_misses_once(queryset):
+        calls.append(queryset.model)
+        if queryset.model is Progress and len(calls) == 1:
+            return None  # as if the winner had not committed yet when we looked
+        return real_first(queryset)
+
+    monkeypatch.setattr(type(Progress.objects.all()), "first", first_misses_once)
+    progress = progress_set(user=learner, topic=topic, status="done")
+
+    assert progress.pk == winner.pk
+    assert list(Progress.objects.filter(user=learner, topic=topic).values_list("status", flat=True)) == ["done"]
+    assert list(ProgressEvent.objects.filter(user=learner, topic=topic).values_list("status", flat=True)) == [
+        "in_progress",
+        "done",
+    ]
