@@ -26,7 +26,7 @@ from accounts import preferences, selectors, services
 from accounts.forms import AccountDeleteForm, NoteForm, ProfileForm, ProgressForm, SignupForm
 from accounts.models import NOT_STARTED, User
 from roadmap import selectors as roadmap_selectors
-from roadmap.caching import cached_page
+from roadmap.caching import cached_page, content_version
 
 STATUS_MESSAGES = {
     "done": "marked as done",
@@ -59,8 +59,8 @@ def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 @require_POST
 def progress_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
-    topic_obj = roadmap_selectors.topic_get(
-        user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic, numbered=True
+    topic_obj = roadmap_selectors.topic_get_numbered(
+        user=request.user, version=content_version(request), roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic
     )
     next_url = safe_next(request, fallback=topic_obj.get_absolute_url())
     if not request.user.is_authenticated:
@@ -89,7 +89,9 @@ def progress_update(request: HttpRequest, roadmap: str, stage: str, topic: str) 
 
 @require_POST
 def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
-    topic_obj = roadmap_selectors.topic_get(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
+    topic_obj = roadmap_selectors.topic_get_numbered(
+        user=request.user, version=content_version(request), roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic
+    )
     next_url = safe_next(request, fallback=topic_obj.get_absolute_url())
     if not request.user.is_authenticated:
         return redirect_to_login(next_url)

@@ -7,6 +7,7 @@ consistently.
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db.models import Func, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
@@ -105,6 +106,37 @@ def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str, numb
     ``numbered``: also set ``topic.number`` and ``topic.stage.number`` (counted
     in the same query, as ``topics_number`` counts them).
     """
+    topic = _topic_fetch(roadmap_slug, stage_slug, topic_slug, numbered=numbered)
+    if not topic.stage.roadmap.is_visible_to(user):
+        raise Http404("No such topic.")
+    return topic
+
+
+def topic_get_numbered(*, user, version: str | None, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
+    """``topic_get(numbered=True)``, remembered in this process per content version (no query when warm).
+
+    For the tick-off and note POSTs, which only need the topic's id, title,
+    number and address. The instance is shared: read it, never change it.
+    ``version`` is the content version (``roadmap.caching.content_version``);
+    with a new one (any curriculum change) the topic is read afresh.
+    """
+    if version is None:
+        return topic_get(
+            user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug, numbered=True
+        )
+    topic = _numbered_topic(version, roadmap_slug, stage_slug, topic_slug)
+    if not topic.stage.roadmap.is_visible_to(user):
+        raise Http404("No such topic.")
+    return topic
+
+
+@lru_cache(maxsize=4096)
+def _numbered_topic(version: str, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
+    # A 404 raises, so only topics that exist are remembered.
+    return _topic_fetch(roadmap_slug, stage_slug, topic_slug, numbered=True)
+
+
+def _topic_fetch(roadmap_slug: str, stage_slug: str, topic_slug: str, *, numbered: bool) -> Topic:
     topics = Topic.objects.select_related("stage__roadmap")
     if numbered:
         topics = topics.annotate(
@@ -124,8 +156,6 @@ def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str, numb
         topic = topics.get(slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug)
     except Topic.DoesNotExist:
         raise Http404("No such topic.") from None
-    if not topic.stage.roadmap.is_visible_to(user):
-        raise Http404("No such topic.")
     if numbered:
         topic.stage.number, topic.number = topic.stage_number, topic.topic_number
     return topic

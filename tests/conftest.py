@@ -35,6 +35,8 @@ def empty_cache():
     from django.core.cache import cache
 
     from roadmap.caching import local_pages
+    from roadmap.selectors import _numbered_topic
 
     cache.clear()
     local_pages.clear()
+    _numbered_topic.cache_clear()

@@ -514,3 +514,23 @@ def test_a_lost_creation_race_updates_the_winners_record(learner, monkeypatch):
         "in_progress",
         "done",
     ]
+
+
+def test_a_tick_off_names_the_topic_as_the_curriculum_is_now(learner_client, learner):
+    """The topic a POST names is remembered per content version: an edit is seen by the next POST."""
+    roadmap = make_curriculum(stages=1, topics=2, slug="renamed")
+    topic = roadmap.stages.get().topics.order_by("position").last()
+    url = topic.get_absolute_url() + "progress/"
+
+    def message(status: str) -> str:
+        response = learner_client.post(url, {"status": status})
+        assert response.status_code == 302
+        return text(soup_of(learner_client.get(response.url)).select_one(".alert"))
+
+    assert f"1.2 {topic.title}" in message("done")
+    topic.title = "A better title"
+    topic.save()
+    assert "1.2 A better title" in message("in_progress")
+    roadmap.is_published = False
+    roadmap.save()
+    assert learner_client.post(url, {"status": "done"}).status_code == 404
