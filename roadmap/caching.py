@@ -126,11 +126,21 @@ class LocalPages:
     process can never disagree with the shared cache.
     """
 
+    # Paths (with their query) whose anonymous page this process has stored or found: the
+    # middleware looks only these up, so other anonymous requests cost it no query.
+    MAX_PATHS = 10_000
+
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._pages: OrderedDict[str, Page] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()  # gthread workers share the process
+        self.anonymous_paths: set[str] = set()
+
+    def add_anonymous_path(self, path: str) -> None:
+        if len(self.anonymous_paths) >= self.MAX_PATHS:
+            self.anonymous_paths.clear()  # forget them all; the next requests find them again
+        self.anonymous_paths.add(path)
 
     def get(self, key: str) -> Page | None:
         with self._lock:
@@ -156,6 +166,7 @@ class LocalPages:
         with self._lock:
             self._pages.clear()
             self._bytes = 0
+            self.anonymous_paths.clear()
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -192,6 +203,8 @@ def page_key(request: HttpRequest, version: str, viewer: str) -> str:
 
 def anonymous_page(request: HttpRequest) -> HttpResponse | None:
     """The cached page for a visitor without a session, if there is one (``CachedPageMiddleware``)."""
+    if request.get_full_path() not in local_pages.anonymous_paths:
+        return None  # not a page this process has seen cached: the full stack decides
     request.get_host()  # DisallowedHost (a 400), as CommonMiddleware would raise it
     version = content_version(request)
     if version is None:
@@ -231,6 +244,7 @@ def cached_page(*, query: Mapping[str, Iterable[str]] | None = None) -> Callable
             key = page_key(request, version, viewer)
             anonymous = viewer == ANONYMOUS
             if anonymous and _etag_matches(request, key):
+                local_pages.add_anonymous_path(request.get_full_path())
                 return _not_modified(request, key)
             page = get_page(key)
             if page is None:
@@ -245,6 +259,7 @@ def cached_page(*, query: Mapping[str, Iterable[str]] | None = None) -> Callable
                 page = Page(content, response["Content-Type"], gzip.compress(content, 6) if anonymous else None)
                 put_page(key, page)
             if anonymous:
+                local_pages.add_anonymous_path(request.get_full_path())
                 return _not_modified(request, key) if _matches_any(request) else _anonymous_response(request, key, page)
             return _with_token(request, HttpResponse(page.content, content_type=page.content_type))
 

@@ -14,11 +14,11 @@ import gzip
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from accounts.services import progress_set
-from roadmap.caching import CSRF_PLACEHOLDER, LocalPages, Page, local_pages
+from roadmap.caching import CSRF_PLACEHOLDER, LocalPages, Page, anonymous_page, local_pages
 from roadmap.models import ContentVersion, Topic
 from tests.factories import make_curriculum
 from tests.helpers import soup_of, text
@@ -363,21 +363,36 @@ def test_a_declared_query_parameter_is_cached_as_a_page_of_its_own(curriculum, c
 
 
 def test_another_process_without_the_page_in_memory_is_answered_from_the_shared_cache(curriculum, client):
+    """A process that never served the page goes down the full stack once, finds it in the shared cache
+    without rendering it, and answers it from the middleware from then on."""
     first = client.get(ROADMAP)
     local_pages.clear()  # another worker process: same Django cache, nothing in memory
 
-    response, queries = counted(client, ROADMAP)
-
-    assert from_middleware(response)
-    assert len(queries) == 1
+    response = client.get(ROADMAP)
+    assert not from_middleware(response)
+    assert not response.templates, "not rendered: the shared cache had it"
     assert response.content == first.content
     assert response["ETag"] == first["ETag"]
     assert len(local_pages) == 1, "kept in memory for the next request"
+
+    response, queries = counted(client, ROADMAP)
+    assert from_middleware(response)
+    assert len(queries) == 1
     # And the gzipped copy came along.
-    local_pages.clear()
     zipped = client.get(ROADMAP, headers=GZIP)
     assert from_middleware(zipped)
     assert gzip.decompress(zipped.content) == first.content
+
+
+def test_other_anonymous_pages_cost_the_middleware_no_query(curriculum, client, django_assert_num_queries):
+    """Only paths this process has seen cached are looked up: a login page or a 404 costs the middleware nothing."""
+    client.get(ROADMAP)
+    factory = RequestFactory(HTTP_HOST="testserver")
+    for path in ("/accounts/login/", "/roadmaps/no-such-roadmap/", ROADMAP + "?utm=1"):
+        with django_assert_num_queries(0):
+            assert anonymous_page(factory.get(path)) is None
+    with django_assert_num_queries(1):
+        assert anonymous_page(factory.get(ROADMAP)) is not None
 
 
 def test_pages_in_memory_are_answered_without_the_shared_cache(curriculum, client):
