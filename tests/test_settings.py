@@ -108,7 +108,7 @@ def test_production_settings():
     assert shown["session_cookie"] == ["__Host-sessionid", True, True, "Lax"]
     assert shown["csrf_cookie"] == ["__Host-csrftoken", True, "Lax"]
     assert shown["hasher"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    assert shown["database"] == ["django.db.backends.postgresql", 60, True]
+    assert shown["database"] == ["roadmap_site.postgresql", 60, True]
     assert shown["proxy_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert shown["log_format"] == "json"
     assert shown["storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
