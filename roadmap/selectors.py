@@ -113,27 +113,47 @@ def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str, numb
 
 
 def topic_get_numbered(*, user, version: str | None, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
-    """``topic_get(numbered=True)``, remembered in this process per content version (no query when warm).
+    """``topic_get(numbered=True)`` from this process's memo of the roadmap's topics (no query when warm).
 
     For the tick-off and note POSTs, which only need the topic's id, title,
-    number and address. The instance is shared: read it, never change it.
-    ``version`` is the content version (``roadmap.caching.content_version``);
-    with a new one (any curriculum change) the topic is read afresh.
+    number and address: the roadmap's topics are read once per content version
+    (``roadmap.caching.content_version``; any curriculum change gives a new one)
+    and roadmap in each process, so POSTs on one topic after another cost no
+    topic query. The instances are shared and hold only those fields: read
+    them, never change them.
     """
     if version is None:
         return topic_get(
             user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug, numbered=True
         )
-    topic = _numbered_topic(version, roadmap_slug, stage_slug, topic_slug)
-    if not topic.stage.roadmap.is_visible_to(user):
+    topic = _numbered_topics(version, roadmap_slug).get((stage_slug, topic_slug))
+    if topic is None or not topic.stage.roadmap.is_visible_to(user):
         raise Http404("No such topic.")
     return topic
 
 
-@lru_cache(maxsize=4096)
-def _numbered_topic(version: str, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
-    # A 404 raises, so only topics that exist are remembered.
-    return _topic_fetch(roadmap_slug, stage_slug, topic_slug, numbered=True)
+@lru_cache(maxsize=64)
+def _numbered_topics(version: str, roadmap_slug: str) -> dict[tuple[str, str], Topic]:
+    """The roadmap's topics, numbered, by (stage slug, topic slug) (3 queries; 404 if no such roadmap)."""
+    # An unknown roadmap raises, so made-up slugs never push real roadmaps out of the memo.
+    roadmap = Roadmap.objects.only("id", "slug", "title", "is_published").filter(slug=roadmap_slug).first()
+    if roadmap is None:
+        raise Http404("No such topic.")
+    stages = numbered(list(Stage.objects.filter(roadmap=roadmap).only("id", "roadmap_id", "position", "slug", "title")))
+    by_id = {stage.pk: stage for stage in stages}
+    for stage in stages:
+        stage.roadmap = roadmap
+    topics: dict[tuple[str, str], Topic] = {}
+    per_stage: Counter[int] = Counter()
+    for topic in (
+        Topic.objects.filter(stage__roadmap=roadmap)
+        .only("id", "stage_id", "position", "slug", "title")
+        .order_by("stage__position", "stage__slug", "position", "slug")
+    ):
+        per_stage[topic.stage_id] += 1
+        topic.stage, topic.number = by_id[topic.stage_id], per_stage[topic.stage_id]
+        topics[topic.stage.slug, topic.slug] = topic
+    return topics
 
 
 def _topic_fetch(roadmap_slug: str, stage_slug: str, topic_slug: str, *, numbered: bool) -> Topic:

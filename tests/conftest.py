@@ -35,8 +35,8 @@ def empty_cache():
     from django.core.cache import cache
 
     from roadmap.caching import local_pages
-    from roadmap.selectors import _numbered_topic
+    from roadmap.selectors import _numbered_topics
 
     cache.clear()
     local_pages.clear()
-    _numbered_topic.cache_clear()
+    _numbered_topics.cache_clear()
