@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import Func, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Prefetch
 from django.http import Http404
 
 from roadmap.models import Resource, ResourceLink, Roadmap, Stage, Topic, TopicResource
@@ -100,20 +100,22 @@ def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
     )
 
 
-def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str, numbered: bool = False) -> Topic:
-    """A topic with its stage and roadmap, if ``user`` may see it (1 query); else 404.
-
-    ``numbered``: also set ``topic.number`` and ``topic.stage.number`` (counted
-    in the same query, as ``topics_number`` counts them).
-    """
-    topic = _topic_fetch(roadmap_slug, stage_slug, topic_slug, numbered=numbered)
+def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
+    """A topic with its stage and roadmap, if ``user`` may see it (1 query); else 404."""
+    try:
+        topic = Topic.objects.select_related("stage__roadmap").get(
+            slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug
+        )
+    except Topic.DoesNotExist:
+        raise Http404("No such topic.") from None
     if not topic.stage.roadmap.is_visible_to(user):
         raise Http404("No such topic.")
     return topic
 
 
 def topic_get_numbered(*, user, version: str | None, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
-    """``topic_get(numbered=True)`` from this process's memo of the roadmap's topics (no query when warm).
+    """``topic_get`` with ``topic.number`` and ``topic.stage.number`` set, from this process's memo of the
+    roadmap's topics (no query when warm).
 
     For the tick-off and note POSTs, which only need the topic's id, title,
     number and address: the roadmap's topics are read once per content version
@@ -122,10 +124,10 @@ def topic_get_numbered(*, user, version: str | None, roadmap_slug: str, stage_sl
     topic query. The instances are shared and hold only those fields: read
     them, never change them.
     """
-    if version is None:
-        return topic_get(
-            user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug, numbered=True
-        )
+    if version is None:  # no version row to key the memo on: read and number this one topic
+        topic = topic_get(user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug)
+        topics_number([topic])
+        return topic
     topic = _numbered_topics(version, roadmap_slug).get((stage_slug, topic_slug))
     if topic is None or not topic.stage.roadmap.is_visible_to(user):
         raise Http404("No such topic.")
@@ -155,36 +157,6 @@ def _numbered_topics(version: str, roadmap_slug: str) -> dict[tuple[str, str], T
         topic.stage, topic.number = by_id[topic.stage_id], per_stage[topic.stage_id]
         topics[topic.stage.slug, topic.slug] = topic
     return topics
-
-
-def _topic_fetch(roadmap_slug: str, stage_slug: str, topic_slug: str, *, numbered: bool) -> Topic:
-    topics = Topic.objects.select_related("stage__roadmap")
-    if numbered:
-        topics = topics.annotate(
-            stage_number=_count(
-                Stage.objects.filter(roadmap_id=OuterRef("stage__roadmap_id")).filter(
-                    Q(position__lt=OuterRef("stage__position"))
-                    | Q(position=OuterRef("stage__position"), slug__lte=OuterRef("stage__slug"))
-                )
-            ),
-            topic_number=_count(
-                Topic.objects.filter(stage_id=OuterRef("stage_id")).filter(
-                    Q(position__lt=OuterRef("position")) | Q(position=OuterRef("position"), slug__lte=OuterRef("slug"))
-                )
-            ),
-        )
-    try:
-        topic = topics.get(slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug)
-    except Topic.DoesNotExist:
-        raise Http404("No such topic.") from None
-    if numbered:
-        topic.stage.number, topic.number = topic.stage_number, topic.topic_number
-    return topic
-
-
-def _count(queryset) -> Subquery:
-    """``SELECT COUNT(*)`` of ``queryset`` as a subquery (one row, no GROUP BY)."""
-    return Subquery(queryset.order_by().annotate(count=Func("pk", function="COUNT")).values("count"))
 
 
 def topics_number(topics: list[Topic]) -> None:

@@ -538,3 +538,17 @@ def test_a_tick_off_names_the_topic_as_the_curriculum_is_now(learner_client, lea
     roadmap.is_published = False
     roadmap.save()
     assert learner_client.post(url, {"status": "done"}).status_code == 404
+
+
+def test_a_tick_off_works_without_a_content_version_row(learner_client):
+    """No version to key the memo on (the row deleted by hand): the topic is read and numbered directly."""
+    from roadmap.models import ContentVersion
+
+    roadmap = make_curriculum(stages=2, topics=2, slug="unversioned")
+    topic = Topic.objects.get(stage__roadmap=roadmap, stage__position=2, position=2)
+    url = topic.get_absolute_url() + "progress/"
+    ContentVersion.objects.all().delete()
+    response = learner_client.post(url, {"status": "done"})
+    assert response.status_code == 302
+    shown = " ".join(text(alert) for alert in soup_of(learner_client.get(response.url)).select(".alert"))
+    assert f"2.2 {topic.title}: marked as done" in shown
