@@ -4,7 +4,9 @@
 shows the same figure: percent = (done + skipped) / topics, rounded down, so
 100 % means every topic is finished and a finished roadmap is never "99 %".
 Progress rows always point at existing topics (``on_delete=PROTECT``), so the
-totals cannot drift from the curriculum.
+totals cannot drift from the curriculum. Topics and totals are the published
+topics only: progress on an unpublished topic is kept but counts nowhere until
+the topic is published again.
 """
 
 from collections import Counter, defaultdict
@@ -111,7 +113,8 @@ def outline_progress_attach(*, user: User, roadmap: Roadmap) -> None:
     """
     records = {}
     if user.is_authenticated:
-        records = {p.topic_id: p for p in Progress.objects.filter(user=user, topic__stage__roadmap=roadmap)}
+        mine = Progress.objects.filter(user=user, topic__stage__roadmap=roadmap, topic__is_published=True)
+        records = {p.topic_id: p for p in mine}
     _outline_overlay(roadmap, records)
 
 
@@ -158,11 +161,11 @@ def note_get(*, user: User, topic: Topic) -> Note | None:
 def summaries_for_topic(*, user: User, topic: Topic) -> dict[str, ProgressSummary]:
     """The roadmap's and the stage's summaries after a change on ``topic`` (2 queries)."""
     stage, roadmap_id = topic.stage, topic.stage.roadmap_id
-    totals = Topic.objects.filter(stage__roadmap_id=roadmap_id).values("stage_id").annotate(n=Count("id"))
+    totals = Topic.objects.published().filter(stage__roadmap_id=roadmap_id).values("stage_id").annotate(n=Count("id"))
     totals = {row["stage_id"]: row["n"] for row in totals}
-    rows = Progress.objects.filter(user=user, topic__stage__roadmap_id=roadmap_id).values_list(
-        "topic__stage_id", "status"
-    )
+    rows = Progress.objects.filter(
+        user=user, topic__stage__roadmap_id=roadmap_id, topic__is_published=True
+    ).values_list("topic__stage_id", "status")
     rows = list(rows)
     return {
         f"roadmap-{roadmap_id}": ProgressSummary.from_statuses(sum(totals.values()), (s for _, s in rows)),
@@ -178,7 +181,7 @@ def roadmap_summaries(*, user: User, roadmaps: list[Roadmap]) -> dict[int, Progr
         return {}
     counts: dict[int, list[str]] = defaultdict(list)
     rows = (
-        Progress.objects.filter(user=user, topic__stage__roadmap__in=roadmaps)
+        Progress.objects.filter(user=user, topic__stage__roadmap__in=roadmaps, topic__is_published=True)
         .values("status", roadmap_id=F("topic__stage__roadmap_id"))
         .annotate(n=Count("id"))
     )
@@ -228,8 +231,10 @@ def _reading_order(roadmaps: list[Roadmap]) -> None:
         stage.topic_list = []
         stage.roadmap.stage_list.append(stage)
         stages[stage.pk] = stage
-    topics = Topic.objects.filter(stage_id__in=list(stages)).only(
-        "id", "stage_id", "position", "slug", "title", "content_updated_at"
+    topics = (
+        Topic.objects.published()
+        .filter(stage_id__in=list(stages))
+        .only("id", "stage_id", "position", "slug", "title", "content_updated_at")
     )
     for topic in topics:
         topic.stage = stages[topic.stage_id]

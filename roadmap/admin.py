@@ -1,6 +1,6 @@
 """Editors maintain the whole curriculum here, without touching fixtures."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import NestedObjects, quote
 from django.contrib.auth import get_user_model
 from django.db import models, router
@@ -103,8 +103,10 @@ class LearnerDataDeleteSummaryMixin:
             count = learner_count(learners_rows)
             protected.append(
                 ngettext(
-                    "%(count)d learner's progress records and notes (learner data is never deleted)",
-                    "%(count)d learners' progress records and notes (learner data is never deleted)",
+                    "%(count)d learner's progress records and notes (learner data is never deleted: "
+                    "unpublish the topic instead; its progress is kept and comes back when it is published again)",
+                    "%(count)d learners' progress records and notes (learner data is never deleted: "
+                    "unpublish the topic instead; its progress is kept and comes back when it is published again)",
                     count,
                 )
                 % {"count": count}
@@ -124,7 +126,7 @@ class StageInline(admin.TabularInline):
 
 class TopicInline(admin.TabularInline):
     model = Topic
-    fields = ["position", "title", "slug"]
+    fields = ["position", "title", "slug", "is_published"]
     prepopulated_fields = {"slug": ["title"]}
     extra = 0
     show_change_link = True
@@ -195,20 +197,49 @@ class TopicAdmin(LearnerDataDeleteSummaryMixin, admin.ModelAdmin):
         "stage",
         "roadmap",
         "position",
+        "is_published",
         "resource_count",
         "done_count",
         "in_progress_count",
         "skipped_count",
     ]
-    list_editable = ["position"]
-    list_filter = ["stage__roadmap", "resources__kind"]
+    list_editable = ["position", "is_published"]
+    list_filter = ["stage__roadmap", "is_published", "resources__kind"]
     list_select_related = ["stage__roadmap"]
     search_fields = ["title", "slug", "description", "stage__title"]
     ordering = ["stage__roadmap__position", "stage__roadmap__title", "stage__position", "position", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["stage"]
-    fields = ["stage", "position", "title", "slug", "description"]
+    fields = ["stage", "position", "title", "slug", "is_published", "description"]
     inlines = [TopicResourceInline]
+    actions = ["publish", "unpublish"]
+
+    @admin.action(description=_("Publish the selected topics"), permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_published(request, queryset, True)
+
+    @admin.action(description=_("Unpublish the selected topics (learners' progress is kept)"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        self._set_published(request, queryset, False)
+
+    def _set_published(self, request, queryset, published: bool) -> None:
+        # One save per topic rather than queryset.update(): the save signals give the
+        # content a new version (no cached page outlives the change) and the history logs it.
+        changed = [topic for topic in queryset if topic.is_published != published]
+        for topic in changed:
+            topic.is_published = published
+            topic.save(update_fields=["is_published"])
+            self.log_change(request, topic, [{"changed": {"fields": ["published"]}}])
+        message = (
+            ngettext("%(count)d topic published.", "%(count)d topics published.", len(changed))
+            if published
+            else ngettext(
+                "%(count)d topic unpublished; its learners' progress and notes are kept.",
+                "%(count)d topics unpublished; their learners' progress and notes are kept.",
+                len(changed),
+            )
+        )
+        self.message_user(request, message % {"count": len(changed)}, messages.SUCCESS)
 
     def get_queryset(self, request):
         # distinct=True throughout: the resources join (and a filter by resource

@@ -27,7 +27,7 @@ class RoadmapQuerySet(models.QuerySet):
     def with_counts(self) -> "RoadmapQuerySet":
         return self.annotate(
             stage_count=Count("stages", distinct=True),
-            topic_count=Count("stages__topics", distinct=True),
+            topic_count=Count("stages__topics", filter=Q(stages__topics__is_published=True), distinct=True),
         )
 
 
@@ -118,7 +118,14 @@ class Stage(models.Model):
     natural_key.dependencies = ["roadmap.roadmap"]
 
 
-class TopicManager(models.Manager):
+class TopicQuerySet(models.QuerySet):
+    def published(self) -> "TopicQuerySet":
+        """Topics the site shows. An unpublished topic keeps its learners' progress and notes; they count again
+        (and show again) when it is published again."""
+        return self.filter(is_published=True)
+
+
+class TopicManager(models.Manager.from_queryset(TopicQuerySet)):
     def get_by_natural_key(self, roadmap_slug: str, stage_slug: str, slug: str) -> "Topic":
         return self.get(stage__roadmap__slug=roadmap_slug, stage__slug=stage_slug, slug=slug)
 
@@ -131,6 +138,14 @@ class Topic(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, help_text=_("Unique within its stage."))
     description = models.TextField(_("description"), blank=True)
+    is_published = models.BooleanField(
+        _("published"),
+        default=True,
+        help_text=_(
+            "Unpublished topics disappear from the site (pages, numbering, percentages, search); learners' progress "
+            "and notes on them are kept and count again once the topic is published again."
+        ),
+    )
     resources = models.ManyToManyField(
         "Resource", through="TopicResource", verbose_name=_("resources"), related_name="topics", blank=True
     )

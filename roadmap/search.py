@@ -124,7 +124,9 @@ def search(*, user, query: str, limit: int = 50) -> SearchResults:
 def topics_matching(*, user, query: str) -> QuerySet[Topic]:
     """Topics of the roadmaps ``user`` may see that match ``query``, best first, with stage and roadmap."""
     return _matching(
-        Topic.objects.filter(stage__roadmap__in=Roadmap.objects.visible_to(user)).select_related("stage__roadmap"),
+        Topic.objects.published()
+        .filter(stage__roadmap__in=Roadmap.objects.visible_to(user))
+        .select_related("stage__roadmap"),
         query=query,
         vector=topic_search_vector(),
         fields=TOPIC_FIELDS,
@@ -137,7 +139,11 @@ def resources_matching(*, user, query: str) -> QuerySet[Resource]:
     visible = Roadmap.objects.visible_to(user)
     return _matching(
         Resource.objects.filter(
-            Exists(TopicResource.objects.filter(resource=OuterRef("pk"), topic__stage__roadmap__in=visible))
+            Exists(
+                TopicResource.objects.filter(
+                    resource=OuterRef("pk"), topic__is_published=True, topic__stage__roadmap__in=visible
+                )
+            )
             | Exists(RoadmapResource.objects.filter(resource=OuterRef("pk"), roadmap__in=visible))
         ),
         query=query,
@@ -171,7 +177,9 @@ def _resource_hits(resources: list[Resource], *, visible: QuerySet) -> list[Reso
     """Each resource with the visible topics and roadmaps it belongs to (2 queries)."""
     if not resources:
         return []
-    topic_links = TopicResource.objects.filter(resource__in=resources, topic__stage__roadmap__in=visible)
+    topic_links = TopicResource.objects.filter(
+        resource__in=resources, topic__is_published=True, topic__stage__roadmap__in=visible
+    )
     topics_of: dict[int, list[Topic]] = {resource.pk: [] for resource in resources}
     for link in topic_links.select_related("topic__stage__roadmap").order_by(
         *(f"topic__{field}" for field in TOPIC_READING_ORDER)

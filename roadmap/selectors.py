@@ -64,7 +64,7 @@ def roadmap_outline(*, user, slug: str) -> Roadmap:
     roadmap = _get_roadmap(user=user, slug=slug)
     stages = list(
         roadmap.stages.prefetch_related(
-            Prefetch("topics", to_attr="topic_list"),
+            Prefetch("topics", queryset=Topic.objects.published(), to_attr="topic_list"),
             Prefetch("topic_list__resource_links", queryset=TopicResource.objects.select_related("resource")),
         )
     )
@@ -85,7 +85,7 @@ def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
     stage = stages[index]
     stage.topic_list = numbered(
         list(
-            stage.topics.prefetch_related(
+            stage.topics.published().prefetch_related(
                 Prefetch("resource_links", queryset=TopicResource.objects.select_related("resource"))
             )
         )
@@ -103,8 +103,10 @@ def stage_detail(*, user, roadmap_slug: str, stage_slug: str) -> StageDetail:
 def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
     """A topic with its stage and roadmap, if ``user`` may see it (1 query); else 404."""
     try:
-        topic = Topic.objects.select_related("stage__roadmap").get(
-            slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug
+        topic = (
+            Topic.objects.published()
+            .select_related("stage__roadmap")
+            .get(slug=topic_slug, stage__slug=stage_slug, stage__roadmap__slug=roadmap_slug)
         )
     except Topic.DoesNotExist:
         raise Http404("No such topic.") from None
@@ -149,7 +151,8 @@ def _numbered_topics(version: str, roadmap_slug: str) -> dict[tuple[str, str], T
     topics: dict[tuple[str, str], Topic] = {}
     per_stage: Counter[int] = Counter()
     for topic in (
-        Topic.objects.filter(stage__roadmap=roadmap)
+        Topic.objects.published()
+        .filter(stage__roadmap=roadmap)
         .only("id", "stage_id", "position", "slug", "title")
         .order_by("stage__position", "stage__slug", "position", "slug")
     ):
@@ -163,7 +166,7 @@ def topics_number(topics: list[Topic]) -> None:
     """Set ``topic.number`` and ``topic.stage.number`` as the pages number them, for topics of any roadmaps (2 queries).
 
     Numbers are positions in the models' default ordering, counted over every
-    stage and topic of the roadmaps involved (gaps and empty stages included).
+    stage and published topic of the roadmaps involved (gaps and empty stages included).
     """
     if not topics:
         return
@@ -175,7 +178,8 @@ def topics_number(topics: list[Topic]) -> None:
         stage_numbers[stage_id] = per_roadmap[roadmap_id]
     topic_numbers: dict[int, int] = {}
     per_stage: Counter[int] = Counter()
-    for topic_id, stage_id in Topic.objects.filter(stage_id__in=list(stage_numbers)).values_list("id", "stage_id"):
+    published = Topic.objects.published().filter(stage_id__in=list(stage_numbers))
+    for topic_id, stage_id in published.values_list("id", "stage_id"):
         per_stage[stage_id] += 1
         topic_numbers[topic_id] = per_stage[stage_id]
     for topic in topics:
@@ -198,7 +202,8 @@ def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -
     by_id = {stage.pk: stage for stage in stages}
     # The roadmap's topics in reading order (titles only) to number and link neighbours.
     topics = list(
-        Topic.objects.filter(stage__roadmap=roadmap)
+        Topic.objects.published()
+        .filter(stage__roadmap=roadmap)
         .only("id", "stage_id", "position", "slug", "title")
         .order_by("stage__position", "stage__slug", "position", "slug")
     )

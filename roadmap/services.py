@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Model, ProtectedError, RestrictedError
 
-from roadmap.importer import ParsedResource, ParsedRoadmap, make_slug
+from roadmap.importer import SLUG_MAX, ParsedResource, ParsedRoadmap, make_slug
 from roadmap.models import Resource, Roadmap, RoadmapResource, Stage, Topic
 
 
@@ -41,7 +41,8 @@ def roadmap_import(
     nothing and rows keep their ids (learners' progress points at them).
     Stages and topics missing from the document are deleted, except topics that
     other data protects (``on_delete=PROTECT``, e.g. learner progress): those
-    are kept and reported. Topic resources added in the admin are never removed.
+    are kept, unpublished and reported, and a later document that has them
+    again publishes them again (with their progress). Topic resources added in the admin are never removed.
     With ``dry_run`` everything is rolled back and the report says what would happen.
     """
     report = ImportReport()
@@ -74,6 +75,7 @@ def roadmap_import(
                         "position": topic_number,
                         "title": parsed_topic.title,
                         "description": parsed_topic.description,
+                        "is_published": True,
                     },
                 )
                 if parsed_topic.links:
@@ -164,10 +166,11 @@ def _link_topic_resources(report: ImportReport, topic: Topic, parsed: list[Parse
 
 
 def _free_resource_slug(base: str) -> str:
-    taken = set(Resource.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    """``base``, else ``base-2``, ``base-3``… with ``base`` shortened so that the suffix fits the column."""
     slug, suffix = base, 2
-    while slug in taken:
-        slug = make_slug(f"{base}-{suffix}")
+    while Resource.objects.filter(slug=slug).exists():
+        tail = f"-{suffix}"
+        slug = make_slug(base[: SLUG_MAX - len(tail)]) + tail
         suffix += 1
     return slug
 
@@ -194,7 +197,7 @@ def _sync_roadmap_resources(report: ImportReport, roadmap: Roadmap, parsed: list
 
 
 def _delete_topics(report: ImportReport, topics: list[Topic]) -> bool:
-    """Delete ``topics`` one by one; keep (and report) any that learners' data protects."""
+    """Delete ``topics`` one by one; keep (unpublished, and report) any that learners' data protects."""
     all_deleted = True
     for topic in topics:
         try:
@@ -202,7 +205,12 @@ def _delete_topics(report: ImportReport, topics: list[Topic]) -> bool:
                 topic.delete()
         except (ProtectedError, RestrictedError):
             all_deleted = False
-            report.kept.append(f"topic {topic.title!r} in stage {topic.stage.title!r}: learners' progress points at it")
+            if topic.is_published:
+                topic.is_published = False
+                topic.save(update_fields=["is_published"])
+            report.kept.append(
+                f"topic {topic.title!r} in stage {topic.stage.title!r}: learners' progress points at it (unpublished)"
+            )
         else:
             report.deleted.append(f"topic {topic.title!r} (stage {topic.stage.title!r})")
     return all_deleted

@@ -333,6 +333,12 @@ def test_topic_changelist_query_count_does_not_grow_with_topics(
         assert editor_client.get("/admin/roadmap/topic/").status_code == 200
 
 
+PROTECTED_SUMMARY = (
+    "1 learner's progress records and notes (learner data is never deleted: unpublish the topic instead; "
+    "its progress is kept and comes back when it is published again)"
+)
+
+
 @pytest.fixture
 def protected_topic(learner):
     topic = make_topic()
@@ -360,7 +366,7 @@ def test_deleting_curriculum_with_learner_data_is_refused_without_naming_learner
     page = soup_of(response).select_one("#content").get_text()
     assert "would require deleting the following protected related objects" in page
     assert [li.get_text() for li in soup_of(response).select("#deleted-objects > li")] == [
-        "1 learner's progress records and notes (learner data is never deleted)"
+        PROTECTED_SUMMARY
     ]
     assert "alice-learner" not in response.content.decode()
     assert "secret" not in response.content.decode()
@@ -378,7 +384,7 @@ def test_bulk_delete_of_topics_with_learner_data_does_not_name_learners(editor_c
 
     assert response.status_code == 200
     assert [li.get_text() for li in soup_of(response).select("#content ul > li")] == [
-        "1 learner's progress records and notes (learner data is never deleted)"
+        PROTECTED_SUMMARY
     ]
     assert "alice-learner" not in response.content.decode()
 

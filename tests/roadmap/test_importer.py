@@ -233,7 +233,7 @@ def test_reimport_keeps_and_reports_topics_that_other_data_protects(small):
 
     assert Topic.objects.filter(pk__in=[beta.pk, gamma.pk]).count() == 2
     assert Stage.objects.filter(slug="second-stage").exists()
-    assert "kept topic 'Beta topic' in stage 'First Stage': learners' progress points at it" in output
+    assert "kept topic 'Beta topic' in stage 'First Stage': learners' progress points at it (unpublished)" in output
     assert "kept stage 'Second Stage': it still holds topics with learners' progress" in output
     assert "0 deleted, 3 kept" in output
     assert "No changes" not in output
