@@ -8,7 +8,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format check pytest migrate fixtures bench clean
+.PHONY: run test lint format check pytest migrate fixtures bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ fixtures: $(VENV)/.requirements
 # Redis database, emptied before and after). BENCH_ARGS="--quick" for a short run, "--check" to fail on a miss.
 bench: $(VENV)/.requirements-dev
 	$(BIN)/python scripts/bench $(BENCH_ARGS)
+
+# Soak test (scripts/soak): 50 simulated learners for 60 s on nginx, gunicorn, and a PostgreSQL and a Redis of
+# its own, while a worker is killed, PostgreSQL crashes and restarts, Redis stops for 5 s and slow clients pile up;
+# then every acknowledged write is checked in the database. SOAK_ARGS="--learners 80 --duration 120" to push harder.
+soak: $(VENV)/.requirements-dev
+	$(BIN)/python scripts/soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
