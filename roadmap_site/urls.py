@@ -9,6 +9,9 @@ admin.site.site_header = "Roadmap site administration"
 admin.site.site_title = "Roadmap site admin"
 admin.site.index_title = "Curriculum and accounts"
 
+# A database that cannot be reached answers 503 with Retry-After (roadmap_site/errors.py).
+handler500 = "roadmap_site.errors.server_error"
+
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
