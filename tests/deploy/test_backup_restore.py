@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,6 +51,8 @@ DUMPDATA = (
     "--exclude",
     "roadmap.contentversion",
 )
+# Loading it from standard input, as docs/deployment.md pipes it in from gunzip.
+LOADDATA_STDIN = ("loaddata", "--format=json", "-")
 PG_DUMP = ("pg_dump", "--format=custom")
 PG_RESTORE = ("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction")
 
@@ -57,10 +60,16 @@ POSTGRES_SERVER = os.environ.get("BACKUP_TEST_POSTGRES_URL", "postgres://postgre
 
 PASSWORD = "correct horse battery staple"
 BASICS = ("django-roadmap", "basics-of-python")
+# Beyond ASCII: accents, CJK, right-to-left script, characters outside the Basic
+# Multilingual Plane (emoji), a decomposed "é" (e + combining accent, which no
+# database may normalise), tabs and line breaks.
+UNICODE_NAME = "Zoë Ørsted-Nakamura 中村 🦉"
+UNICODE_NOTE = "Naïve café, 中文, עברית, 🐍🧪.\nThe decomposed e\u0301 stays decomposed;\ttabs and “quotes” \\ too."
 
 # A learner with progress in every status (and a reset one) and a note, written
-# through the app's services; an editor in the "Content editors" group; and what a
-# logical backup leaves out: a live session, a failed login, an admin log entry.
+# through the app's services; a learner whose name and note go beyond ASCII; an
+# editor in the "Content editors" group; and what a logical backup leaves out: a
+# live session, a failed login, an admin log entry.
 LEARNERS = """
 from importlib import import_module
 
@@ -87,6 +96,10 @@ progress_set(user=ada, topic=topic["exception-handling"], status="done")
 progress_set(user=ada, topic=topic["exception-handling"], status="not_started")
 note_set(user=ada, topic=topic["control-flow-if-else-loops"], text="Revisit match statements.")
 
+zoe = User.objects.create_user(username="zoë", email="zoe@example.org", password=PASSWORD, display_name=UNICODE_NAME)
+progress_set(user=zoe, topic=topic["functions-and-modules"], status="done")
+note_set(user=zoe, topic=topic["functions-and-modules"], text=UNICODE_NOTE)
+
 grace = User.objects.create_user(username="grace", email="grace@example.com", password=PASSWORD, is_staff=True)
 grace.groups.add(Group.objects.get(name="Content editors"))
 
@@ -112,8 +125,10 @@ from accounts.models import User
 
 ada = User.objects.get(username="ada")
 grace = User.objects.get(username="grace")
+zoe = User.objects.get(username="zoë")
 print(json.dumps({
     "ada": [ada.email, ada.display_name, ada.is_profile_public, ada.check_password(PASSWORD)],
+    "zoë": [zoe.display_name, [n.text for n in zoe.notes.all()], [p.status for p in zoe.progress.all()]],
     "grace": [grace.is_staff, sorted(grace.groups.values_list("name", flat=True)), grace.check_password(PASSWORD)],
     "progress": sorted([*p.topic.natural_key(), p.status] for p in ada.progress.all()),
     "notes": sorted([*n.topic.natural_key(), n.text] for n in ada.notes.all()),
@@ -123,6 +138,7 @@ print(json.dumps({
 
 EXPECTED_SUMMARY = {
     "ada": ["ada@example.com", "Ada L.", True, True],
+    "zoë": [UNICODE_NAME, [UNICODE_NOTE], ["done"]],
     "grace": [True, ["Content editors"], True],
     "progress": [
         [*BASICS, "control-flow-if-else-loops", "in_progress"],
@@ -156,13 +172,14 @@ class Site:
     def database_url(self) -> str:
         return self.environ["DATABASE_URL"]
 
-    def manage(self, *args: str) -> str:
-        return run([sys.executable, "manage.py", *args], env=self.environ)
+    def manage(self, *args: str, stdin: str | None = None) -> str:
+        return run([sys.executable, "manage.py", *args], env=self.environ, stdin=stdin)
 
     def shell(self, script: str) -> str:
-        """Run ``script`` in ``manage.py shell``, with this module's PASSWORD and BASICS defined."""
-        constants = f"PASSWORD = {PASSWORD!r}\nBASICS = {BASICS!r}\n"
-        return self.manage("shell", "--no-imports", "-c", constants + script)
+        """Run ``script`` in ``manage.py shell``, with PASSWORD, BASICS, UNICODE_NAME, UNICODE_NOTE defined as here."""
+        constants = {"PASSWORD": PASSWORD, "BASICS": BASICS, "UNICODE_NAME": UNICODE_NAME, "UNICODE_NOTE": UNICODE_NOTE}
+        preamble = "".join(f"{name} = {value!r}\n" for name, value in constants.items())
+        return self.manage("shell", "--no-imports", "-c", preamble + script)
 
     def summary(self) -> dict:
         return json.loads(self.shell(SUMMARY).strip().splitlines()[-1])
@@ -172,8 +189,10 @@ class Site:
         return json.loads(self.manage(*DUMPDATA))
 
 
-def run(command: list[str], *, env: dict[str, str]) -> str:
-    result = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False)
+def run(command: list[str], *, env: dict[str, str], stdin: str | None = None) -> str:
+    result = subprocess.run(
+        command, cwd=BASE_DIR, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, f"{' '.join(command[:3])} ... failed ({result.returncode}):\n{result.stderr}"
     return result.stdout
 
@@ -184,12 +203,28 @@ def install_learners(site: Site) -> None:
     site.shell(LEARNERS)
 
 
+# A timestamp as Django's JSON format writes it (in UTC, to the millisecond).
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
+
+
+def instant(value):
+    """A dump's timestamp as the time it stands for (any other value unchanged).
+
+    A logical backup keeps timestamps to the millisecond (docs/deployment.md), and Django's JSON format writes
+    the milliseconds only when there are microseconds: 00:06:09.000412 is written "00:06:09.000Z", comes back
+    from the load as 00:06:09, and is then written "00:06:09Z". The same millisecond, written two ways.
+    """
+    return datetime.fromisoformat(value) if isinstance(value, str) and TIMESTAMP.fullmatch(value) else value
+
+
 def without_content_timestamps(objects: list[dict]) -> list[dict]:
-    """The dump without ``Topic.content_updated_at`` (compared in test_logical_restore_keeps_when_topics_last_changed)
-    and ``User.state_version``: loading a learner's data gives it a new value on purpose, so that no page cached
+    """The dump as a logical restore gives it back: timestamps read as times (``instant``), and without
+    ``Topic.content_updated_at`` (compared in test_logical_restore_keeps_when_topics_last_changed) and
+    ``User.state_version``: loading a learner's data gives it a new value on purpose, so that no page cached
     for the old state is ever served again (roadmap/caching.py)."""
     objects = copy.deepcopy(objects)
     for obj in objects:
+        obj["fields"] = {name: instant(value) for name, value in obj["fields"].items()}
         if obj["model"] == "roadmap.topic":
             del obj["fields"]["content_updated_at"]
         if obj["model"] == "accounts.user":
@@ -197,9 +232,9 @@ def without_content_timestamps(objects: list[dict]) -> list[dict]:
     return objects
 
 
-def content_timestamps(objects: list[dict]) -> dict[tuple[str, ...], str | None]:
+def content_timestamps(objects: list[dict]) -> dict[tuple[str, ...], datetime | None]:
     return {
-        (*obj["fields"]["stage"], obj["fields"]["slug"]): obj["fields"]["content_updated_at"]
+        (*obj["fields"]["stage"], obj["fields"]["slug"]): instant(obj["fields"]["content_updated_at"])
         for obj in objects
         if obj["model"] == "roadmap.topic"
     }
@@ -243,7 +278,7 @@ def restored_into_new_database(logical_backup, tmp_path_factory) -> Restored:
 def test_the_tested_commands_are_the_documented_ones():
     # Backslash-continued lines joined and whitespace collapsed, as a shell reads them.
     documented = re.sub(r"\s+", " ", DOCS.read_text().replace("\\\n", " "))
-    for command in (DUMPDATA, PG_DUMP, PG_RESTORE):
+    for command in (DUMPDATA, LOADDATA_STDIN, PG_DUMP, PG_RESTORE):
         assert " ".join(command) in documented, f"{' '.join(command)!r} is not in {DOCS.name}"
 
 
@@ -331,6 +366,8 @@ class DatabaseBackup:
     file: Path
     source: Site
     source_dump: list[dict]
+    # The same data as a logical backup (for the moves to SQLite below).
+    logical_file: Path
 
 
 @pytest.fixture(scope="module")
@@ -340,7 +377,9 @@ def pg_backup(scratch_database, tmp_path_factory) -> DatabaseBackup:
     install_learners(source)
     backup = directory / "roadmap.dump"
     run([*PG_DUMP, f"--dbname={source.database_url}", f"--file={backup}"], env=source.environ)
-    return DatabaseBackup(file=backup, source=source, source_dump=source.dump())
+    logical_file = directory / "roadmap-backup.json.gz"
+    source.manage(*DUMPDATA, "--output", str(logical_file))
+    return DatabaseBackup(file=backup, source=source, source_dump=source.dump(), logical_file=logical_file)
 
 
 def restore(backup: DatabaseBackup, site: Site) -> None:
@@ -401,5 +440,98 @@ def test_a_restored_database_accepts_new_progress(pg_backup, scratch_database, t
     )
 
     new_id, count = map(int, created.split()[-2:])
-    assert count == len(EXPECTED_SUMMARY["progress"]) + 1
+    assert count == sum(obj["model"] == "accounts.progress" for obj in pg_backup.source_dump) + 1
     assert new_id > max(obj["pk"] for obj in pg_backup.source_dump if obj["model"] == "accounts.progress")
+
+
+# Moving between SQLite and PostgreSQL: the logical backup -------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """A logical backup of one kind of database, loaded into a new database of the other kind."""
+
+    source_dump: list[dict]
+    target: Site
+    restored: Restored
+    # The target's own logical backup, taken right after the load: the next leg of a round trip.
+    onward_file: Path
+
+
+def move(backup_file: Path, source_dump: list[dict], directory: Path, database_url: str | None = None) -> Move:
+    """The documented move: migrate the new database, pipe the backup into loaddata, back the result up."""
+    target = Site.on(directory, database_url)
+    target.manage("migrate", "--no-input", "--verbosity", "0")
+    with gzip.open(backup_file, "rt", encoding="utf-8") as backup:
+        target.manage(*LOADDATA_STDIN, "--verbosity", "0", stdin=backup.read())
+    onward_file = directory / "onward-backup.json.gz"
+    target.manage(*DUMPDATA, "--output", str(onward_file))
+    with gzip.open(onward_file, "rt", encoding="utf-8") as onward:
+        restored = Restored(dump=json.load(onward), summary=target.summary())
+    return Move(source_dump=source_dump, target=target, restored=restored, onward_file=onward_file)
+
+
+@pytest.fixture(scope="module")
+def sqlite_to_postgresql(logical_backup, scratch_database, tmp_path_factory) -> Move:
+    directory = tmp_path_factory.mktemp("to-postgresql")
+    return move(logical_backup.file, logical_backup.source_dump, directory, scratch_database("from_sqlite"))
+
+
+@pytest.fixture(scope="module")
+def postgresql_to_sqlite(pg_backup, tmp_path_factory) -> Move:
+    return move(pg_backup.logical_file, pg_backup.source_dump, tmp_path_factory.mktemp("to-sqlite"))
+
+
+@pytest.fixture(scope="module")
+def sqlite_to_postgresql_to_sqlite(logical_backup, sqlite_to_postgresql, tmp_path_factory) -> Move:
+    """There and back: what comes home is compared with what left."""
+    directory = tmp_path_factory.mktemp("round-trip")
+    return move(sqlite_to_postgresql.onward_file, logical_backup.source_dump, directory)
+
+
+@pytest.fixture(params=["sqlite_to_postgresql", "postgresql_to_sqlite", "sqlite_to_postgresql_to_sqlite"])
+def moved(request) -> Move:
+    return request.getfixturevalue(request.param)
+
+
+def test_a_logical_backup_moves_between_database_kinds_unchanged(moved):
+    assert moved.restored.summary == EXPECTED_SUMMARY
+    assert without_content_timestamps(moved.restored.dump) == without_content_timestamps(moved.source_dump)
+
+
+def test_a_move_between_database_kinds_keeps_when_topics_last_changed(moved):
+    assert content_timestamps(moved.restored.dump) == content_timestamps(moved.source_dump)
+
+
+# A new learner with progress (and so its history) and a note: their ids, and the highest ids the load left.
+NEW_LEARNER = """
+import json
+
+from accounts.models import Note, Progress, ProgressEvent, User
+from accounts.services import note_set, progress_set
+from roadmap.models import Topic
+
+models = (User, Progress, ProgressEvent, Note)
+loaded = {model.__name__: max(model.objects.values_list("pk", flat=True)) for model in models}
+topic = Topic.objects.get_by_natural_key(*BASICS, "exception-handling")
+newcomer = User.objects.create_user(username="newcomer", email="newcomer@example.com", password=PASSWORD)
+progress = progress_set(user=newcomer, topic=topic, status="done")
+note = note_set(user=newcomer, topic=topic, text="Started after the move.")
+event = newcomer.progress_events.get()
+new = {"User": newcomer.pk, "Progress": progress.pk, "ProgressEvent": event.pk, "Note": note.pk}
+print(json.dumps({"loaded": loaded, "new": new}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite_to_postgresql", "postgresql_to_sqlite"])
+def test_a_database_loaded_from_a_logical_backup_gives_new_rows_fresh_ids(kind, request):
+    # Progress, its history and notes keep their ids in the backup. On PostgreSQL,
+    # loaddata then moves each table's sequence past the highest id it loaded: a
+    # sequence left behind would hand out a loaded id again and the insert would fail.
+    # (The move's dumps were taken before: adding rows here changes no other test's data.)
+    target = request.getfixturevalue(kind).target
+
+    ids = json.loads(target.shell(NEW_LEARNER).strip().splitlines()[-1])
+
+    fresh = {model: ids["new"][model] > highest for model, highest in ids["loaded"].items()}
+    assert fresh == dict.fromkeys(ids["loaded"], True), ids
