@@ -115,6 +115,9 @@ MIDDLEWARE = [
     # Answers /healthz and /readyz before host validation and sessions.
     "roadmap_site.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # 400 for NUL characters in the address (PostgreSQL cannot compare them) and
+    # the like; ignores a session cookie that is no session key.
+    "roadmap_site.middleware.MalformedInputMiddleware",
     # Answers visitors without a session from the page cache (roadmap/caching.py).
     "roadmap.caching.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -287,6 +290,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Shipped content: ``manage.py loaddata roadmaps`` finds fixtures/roadmaps.json.
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+# dumpdata/loaddata (backups, fixtures) keep timestamps to the microsecond; Django's encoder stops at the millisecond.
+SERIALIZATION_MODULES = {"json": "roadmap_site.serializers"}
 
 # Each process keeps the pages it served last in memory, in front of the shared
 # cache (roadmap/caching.py); this bounds them (per process: workers x this).
@@ -332,6 +337,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_AXES_COOLOFF_MINUTES", 15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 AXES_CLIENT_IP_CALLABLE = "roadmap_site.net.client_ip"
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For
 # (nginx: 1). 0 trusts nothing and uses the socket's address.

@@ -18,7 +18,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -203,28 +202,13 @@ def install_learners(site: Site) -> None:
     site.shell(LEARNERS)
 
 
-# A timestamp as Django's JSON format writes it (in UTC, to the millisecond).
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
-
-
-def instant(value):
-    """A dump's timestamp as the time it stands for (any other value unchanged).
-
-    A logical backup keeps timestamps to the millisecond (docs/deployment.md), and Django's JSON format writes
-    the milliseconds only when there are microseconds: 00:06:09.000412 is written "00:06:09.000Z", comes back
-    from the load as 00:06:09, and is then written "00:06:09Z". The same millisecond, written two ways.
-    """
-    return datetime.fromisoformat(value) if isinstance(value, str) and TIMESTAMP.fullmatch(value) else value
-
-
 def without_content_timestamps(objects: list[dict]) -> list[dict]:
-    """The dump as a logical restore gives it back: timestamps read as times (``instant``), and without
-    ``Topic.content_updated_at`` (compared in test_logical_restore_keeps_when_topics_last_changed) and
-    ``User.state_version``: loading a learner's data gives it a new value on purpose, so that no page cached
-    for the old state is ever served again (roadmap/caching.py)."""
+    """The dump as a logical restore gives it back: without ``Topic.content_updated_at`` (compared in
+    test_logical_restore_keeps_when_topics_last_changed) and ``User.state_version``: loading a learner's data
+    gives it a new value on purpose, so that no page cached for the old state is ever served again
+    (roadmap/caching.py)."""
     objects = copy.deepcopy(objects)
     for obj in objects:
-        obj["fields"] = {name: instant(value) for name, value in obj["fields"].items()}
         if obj["model"] == "roadmap.topic":
             del obj["fields"]["content_updated_at"]
         if obj["model"] == "accounts.user":
@@ -232,9 +216,9 @@ def without_content_timestamps(objects: list[dict]) -> list[dict]:
     return objects
 
 
-def content_timestamps(objects: list[dict]) -> dict[tuple[str, ...], datetime | None]:
+def content_timestamps(objects: list[dict]) -> dict[tuple[str, ...], str | None]:
     return {
-        (*obj["fields"]["stage"], obj["fields"]["slug"]): instant(obj["fields"]["content_updated_at"])
+        (*obj["fields"]["stage"], obj["fields"]["slug"]): obj["fields"]["content_updated_at"]
         for obj in objects
         if obj["model"] == "roadmap.topic"
     }
