@@ -80,6 +80,9 @@ def note_set(*, user: User, topic: Topic, text: str) -> Note | None:
     text = text.strip()
     if len(text) > NOTE_MAX_LENGTH:
         raise ValueError(f"A note can be at most {NOTE_MAX_LENGTH:,} characters.")
+    if "\x00" in text:
+        # PostgreSQL refuses it (SQLite would store it); the note form never sends one.
+        raise ValueError("A note cannot contain NUL characters.")
     if not text:
         Note.objects.filter(user=user, topic=topic).delete()
         return None

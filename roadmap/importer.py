@@ -28,6 +28,9 @@ from django.utils.text import slugify
 
 from roadmap.models import Resource, ResourceKind, Stage, Topic
 
+# Lines end as editors count them; str.splitlines() would also break at form
+# feeds, U+2028 and the like, and report line numbers no editor shows.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 HEADING = re.compile(r"^#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
 STAGE_HEADING = re.compile(r"^(?P<number>\d+)\.\s+(?:\*\*(?P<bold>.+?)\*\*|(?P<plain>.+?))\s*$")
 BULLET = re.compile(r"^(?P<indent>[ \t]*)[-*+]\s+(?P<text>.*?)\s*$")
@@ -148,7 +151,9 @@ def _check_url(line: int, url: str) -> str:
         raise RoadmapSyntaxError(line, f"link {url!r} is not an http:// or https:// URL.")
     if len(url) > URL_MAX:
         raise RoadmapSyntaxError(line, f"link is longer than {URL_MAX} characters.")
-    return url
+    # Schemes are case-insensitive; the database's "http(s)://" check is not (on PostgreSQL).
+    scheme, rest = url.split(":", 1)
+    return f"{scheme.lower()}:{rest}"
 
 
 def _description(prose: list[str]) -> str:
@@ -180,7 +185,7 @@ def parse_roadmap(text: str) -> ParsedRoadmap:
         elif section == "resources":
             resources = _parse_resources(bullets)
 
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(LINE_BREAK.split(text), start=1):
         line = raw.rstrip()
         if not line.strip():
             continue
@@ -213,7 +218,8 @@ def parse_roadmap(text: str) -> ParsedRoadmap:
             if section == "resources":
                 raise RoadmapSyntaxError(number, "stages must come before the '### Resources' section.")
             expected = len(stages) + 1
-            if int(stage_match["number"]) != expected:
+            # Length first: int() refuses more than 4,300 digits.
+            if len(stage_match["number"]) > 5 or int(stage_match["number"]) != expected:
                 raise RoadmapSyntaxError(
                     number, f"stage number {stage_match['number']} is out of sequence; expected {expected}."
                 )
@@ -280,13 +286,16 @@ def _parse_topic(bullet: _Bullet) -> ParsedTopic:
 
 
 def _parse_resources(bullets: list[_Bullet]) -> list[ParsedResource]:
-    """Top-level bullets are groups (``**Books**:``); nested bullets are their entries."""
+    """Top-level bullets are groups (``**Books**:``); nested bullets are their entries.
+
+    The first bullet sets the top level; a later one indented less starts a group too.
+    """
     if not bullets:
         return []
-    top = min(bullet.indent for bullet in bullets)
+    top = bullets[0].indent
     groups: list[tuple[_Bullet, list[_Bullet]]] = []
     for bullet in bullets:
-        if bullet.indent == top:
+        if bullet.indent <= top:
             groups.append((bullet, []))
         else:
             groups[-1][1].append(bullet)
@@ -300,6 +309,15 @@ def _parse_resources(bullets: list[_Bullet]) -> list[ParsedResource]:
             raise RoadmapSyntaxError(head.line, f"resource group {label!r} lists no resources.")
         for line, text in entries:
             parsed.extend(_parse_resource_entry(line, text, kind))
+    # The importer finds a resource by its URL (by its title's slug without one): listing it twice would link it twice.
+    first_seen: dict[tuple[str, str], int] = {}
+    for resource in parsed:
+        key = (resource.url, "" if resource.url else resource.slug)
+        if key in first_seen:
+            raise RoadmapSyntaxError(
+                resource.line, f"resource {resource.title!r} is already listed (line {first_seen[key]})."
+            )
+        first_seen[key] = resource.line
     return parsed
 
 
