@@ -7,6 +7,7 @@ Log in, log out, password change and reset are Django's own views
 import csv
 import json
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -37,10 +38,19 @@ STATUS_MESSAGES = {
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The page to return to: ``next`` (POST or GET) if it points at this site, else ``fallback``."""
+    """The page to return to: ``next`` (POST or GET) if it is a path on this site, else ``fallback``.
+
+    Only a path ("/..."), which is what the site's forms send: ``redirect()``
+    takes any other word for a URL name to reverse, and "?next=dashboard"
+    was a 500 after the change had been saved.
+    """
     for candidate in (request.POST.get("next"), request.GET.get("next")):
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        if (
+            candidate
+            and candidate.startswith("/")
+            and url_has_allowed_host_and_scheme(
+                candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
         ):
             return candidate
     return fallback
@@ -246,3 +256,16 @@ def locked_out(request: HttpRequest, response: HttpResponse | None, credentials:
     )
     response["Retry-After"] = str(int(cooloff.total_seconds()))
     return response
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """The username django-axes records a login attempt under (``AXES_USERNAME_CALLABLE``), cut to fit its tables.
+
+    Django's login form limits the username's length only in the browser
+    (``maxlength``), so a longer one reaches authentication; axes would then
+    store it in a 255-character column, which PostgreSQL refuses (a 500).
+    Otherwise axes' own choice: the credentials' username, else the form's.
+    """
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    return username[: AccessAttempt._meta.get_field("username").max_length] if username else username

@@ -115,8 +115,8 @@ MIDDLEWARE = [
     # Answers /healthz and /readyz before host validation and sessions.
     "roadmap_site.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # 400 for NUL characters in the address (PostgreSQL cannot compare them) and
-    # the like; ignores a session cookie that is no session key.
+    # 400 for NUL characters in the path or the admin's query (PostgreSQL cannot
+    # compare them) and the like; ignores a session cookie holding one.
     "roadmap_site.middleware.MalformedInputMiddleware",
     # Answers visitors without a session from the page cache (roadmap/caching.py).
     "roadmap.caching.CachedPageMiddleware",
