@@ -365,9 +365,7 @@ def test_deleting_curriculum_with_learner_data_is_refused_without_naming_learner
     assert response.status_code == 200
     page = soup_of(response).select_one("#content").get_text()
     assert "would require deleting the following protected related objects" in page
-    assert [li.get_text() for li in soup_of(response).select("#deleted-objects > li")] == [
-        PROTECTED_SUMMARY
-    ]
+    assert [li.get_text() for li in soup_of(response).select("#deleted-objects > li")] == [PROTECTED_SUMMARY]
     assert "alice-learner" not in response.content.decode()
     assert "secret" not in response.content.decode()
 
@@ -383,9 +381,7 @@ def test_bulk_delete_of_topics_with_learner_data_does_not_name_learners(editor_c
     )
 
     assert response.status_code == 200
-    assert [li.get_text() for li in soup_of(response).select("#content ul > li")] == [
-        PROTECTED_SUMMARY
-    ]
+    assert [li.get_text() for li in soup_of(response).select("#content ul > li")] == [PROTECTED_SUMMARY]
     assert "alice-learner" not in response.content.decode()
 
 
