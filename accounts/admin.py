@@ -18,10 +18,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Note, Progress, User
 from roadmap.models import Roadmap
+from roadmap_site.admin_input import ModelAdmin, SafeInputAdminMixin
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SafeInputAdminMixin, DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:2],
         (_("Profile"), {"fields": ("display_name", "bio", "avatar", "is_profile_public")}),
@@ -53,7 +54,7 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Progress)
-class ProgressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProgressAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["user", "topic", "roadmap", "status", "updated_at"]
     list_filter = ["topic__stage__roadmap", "status"]
     list_select_related = ["user", "topic__stage__roadmap"]
@@ -68,7 +69,7 @@ class ProgressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(ModelAdmin):
     """Superusers only, whatever permissions or groups a staff member has."""
 
     list_display = ["user", "topic", "updated_at"]

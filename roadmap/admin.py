@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Status
 from roadmap.models import Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
+from roadmap_site.admin_input import ModelAdmin, TabularInline
 
 
 def learner_field(model: type[models.Model]) -> models.Field | None:
@@ -116,7 +117,7 @@ class LearnerDataDeleteSummaryMixin:
         return to_delete, model_count, perms_needed, protected
 
 
-class StageInline(admin.TabularInline):
+class StageInline(TabularInline):
     model = Stage
     fields = ["position", "title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
@@ -124,7 +125,7 @@ class StageInline(admin.TabularInline):
     show_change_link = True
 
 
-class TopicInline(admin.TabularInline):
+class TopicInline(TabularInline):
     model = Topic
     fields = ["position", "title", "slug", "is_published"]
     prepopulated_fields = {"slug": ["title"]}
@@ -132,7 +133,7 @@ class TopicInline(admin.TabularInline):
     show_change_link = True
 
 
-class ResourceLinkInline(admin.TabularInline):
+class ResourceLinkInline(TabularInline):
     fields = ["position", "resource"]
     autocomplete_fields = ["resource"]
     extra = 1
@@ -149,7 +150,7 @@ class TopicResourceInline(ResourceLinkInline):
 
 
 @admin.register(Roadmap)
-class RoadmapAdmin(LearnerDataDeleteSummaryMixin, admin.ModelAdmin):
+class RoadmapAdmin(LearnerDataDeleteSummaryMixin, ModelAdmin):
     list_display = ["title", "slug", "position", "is_published", "stage_count", "topic_count"]
     list_editable = ["position", "is_published"]
     list_filter = ["is_published"]
@@ -171,7 +172,7 @@ class RoadmapAdmin(LearnerDataDeleteSummaryMixin, admin.ModelAdmin):
 
 
 @admin.register(Stage)
-class StageAdmin(LearnerDataDeleteSummaryMixin, admin.ModelAdmin):
+class StageAdmin(LearnerDataDeleteSummaryMixin, ModelAdmin):
     list_display = ["title", "roadmap", "position", "topic_count"]
     list_editable = ["position"]
     list_filter = ["roadmap"]
@@ -191,7 +192,7 @@ class StageAdmin(LearnerDataDeleteSummaryMixin, admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(LearnerDataDeleteSummaryMixin, admin.ModelAdmin):
+class TopicAdmin(LearnerDataDeleteSummaryMixin, ModelAdmin):
     list_display = [
         "title",
         "stage",
@@ -277,7 +278,7 @@ class TopicAdmin(LearnerDataDeleteSummaryMixin, admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(ModelAdmin):
     list_display = ["title", "kind", "url", "author", "is_free", "topic_count"]
     list_filter = ["kind", "is_free"]
     search_fields = ["title", "url", "author"]
