@@ -18,6 +18,10 @@ database. Anonymous visitors' pages are answered by ``CachedPageMiddleware``
 before sessions, authentication and URL resolution run; they hold nothing
 secret, so they are stored compressed too and sent gzipped to clients that
 accept it (browsers, and nginx, which passes their ``Accept-Encoding`` on).
+On PostgreSQL that middleware takes the version from the process's copy,
+pushed by LISTEN/NOTIFY at each commit (``roadmap/version_feed.py``), and so
+makes no query at all; whenever that copy is not confirmed current it reads
+the database as above.
 
 A cached learner page is the one the view rendered, with a placeholder where
 its CSRF tokens go; each response gets this request's own freshly masked token
@@ -42,11 +46,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
 from accounts.preferences import theme_of
+from roadmap import version_feed
 from roadmap.models import ContentVersion
 
 # Pages change with the versions, which also bound their life; the timeout only
@@ -85,10 +90,21 @@ def content_version(request: HttpRequest | None = None) -> str | None:
 
 
 def content_changed() -> None:
-    """Give the content a new version (call inside the transaction that changes it)."""
+    """Give the content a new version (call inside the transaction that changes it).
+
+    On PostgreSQL the same transaction NOTIFYs the processes' version feeds
+    (``roadmap/version_feed.py``); PostgreSQL delivers it at commit, once per
+    transaction however many changes it makes, and never after a rollback.
+    """
     value = uuid.uuid4().hex
-    if not ContentVersion.objects.filter(pk=1).update(value=value):
-        ContentVersion.objects.update_or_create(pk=1, defaults={"value": value})
+    alias = router.db_for_write(ContentVersion)
+    with transaction.atomic(using=alias, savepoint=False):
+        if not ContentVersion.objects.using(alias).filter(pk=1).update(value=value):
+            ContentVersion.objects.using(alias).update_or_create(pk=1, defaults={"value": value})
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"NOTIFY {version_feed.CHANNEL}")
 
 
 def viewer_key(request: HttpRequest) -> str | None:
@@ -194,22 +210,28 @@ def put_page(key: str, page: Page) -> None:
     cache.set(key, (page.content, page.content_type, page.gzipped), TIMEOUT)
 
 
-def page_key(request: HttpRequest, version: str, viewer: str) -> str:
+def page_key(
+    request: HttpRequest, version: str, viewer: str, *, host: str | None = None, path: str | None = None
+) -> str:
+    """The page's cache key; ``host`` and ``path`` are ``request.get_host()`` and ``get_full_path()`` if known."""
     # The theme as the page renders it: made-up cookie values must not multiply the copies.
-    parts = (request.get_host(), request.get_full_path(), theme_of(request), version, viewer)
+    parts = (host or request.get_host(), path or request.get_full_path(), theme_of(request), version, viewer)
     # Hashed: paths and cookies are the client's, and every backend must accept the key.
     return "page:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def anonymous_page(request: HttpRequest) -> HttpResponse | None:
     """The cached page for a visitor without a session, if there is one (``CachedPageMiddleware``)."""
-    if request.get_full_path() not in local_pages.anonymous_paths:
+    path = request.get_full_path()
+    if path not in local_pages.anonymous_paths:
         return None  # not a page this process has seen cached: the full stack decides
-    request.get_host()  # DisallowedHost (a 400), as CommonMiddleware would raise it
-    version = content_version(request)
+    host = request.get_host()  # DisallowedHost (a 400), as CommonMiddleware would raise it
+    # The feed's copy only chooses which stored page to send; on a miss the full stack
+    # renders and stores under the version read from the database it renders from.
+    version = version_feed.feed.current() or content_version(request)
     if version is None:
         return None
-    key = page_key(request, version, ANONYMOUS)
+    key = page_key(request, version, ANONYMOUS, host=host, path=path)
     if _etag_matches(request, key):
         return _not_modified(request, key)
     page = get_page(key)
@@ -290,7 +312,7 @@ class CachedPageMiddleware:
 
 
 def _anonymous_response(request: HttpRequest, key: str, page: Page) -> HttpResponse:
-    compressed = page.gzipped is not None and _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", ""))
+    compressed = page.gzipped is not None and _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
     response = HttpResponse(page.gzipped if compressed else page.content, content_type=page.content_type)
     if compressed:
         response["Content-Encoding"] = "gzip"
@@ -299,7 +321,7 @@ def _anonymous_response(request: HttpRequest, key: str, page: Page) -> HttpRespo
 
 
 def _not_modified(request: HttpRequest, key: str) -> HttpResponse:
-    compressed = bool(_ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    compressed = bool(_ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
     return _public(HttpResponse(status=304), _etag(key, gzipped=compressed))
 
 
@@ -319,7 +341,7 @@ def _etag(key: str, *, gzipped: bool) -> str:
 
 
 def _etag_matches(request: HttpRequest, key: str) -> bool:
-    header = request.headers.get("If-None-Match")
+    header = request.META.get("HTTP_IF_NONE_MATCH")
     if not header:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
@@ -328,7 +350,7 @@ def _etag_matches(request: HttpRequest, key: str) -> bool:
 
 def _matches_any(request: HttpRequest) -> bool:
     """``If-None-Match: *``: any current copy of the page will do."""
-    return request.headers.get("If-None-Match", "").strip() == "*"
+    return request.META.get("HTTP_IF_NONE_MATCH", "").strip() == "*"
 
 
 def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -296,6 +296,11 @@ SERIALIZATION_MODULES = {"json": "roadmap_site.serializers"}
 # Each process keeps the pages it served last in memory, in front of the shared
 # cache (roadmap/caching.py); this bounds them (per process: workers x this).
 PAGE_CACHE_LOCAL_MAX_BYTES = 16 * 1024 * 1024
+# On PostgreSQL each process keeps a copy of the content version, pushed by
+# LISTEN/NOTIFY, for anonymous page views (roadmap/version_feed.py). Turn it off
+# where LISTEN cannot work (behind PgBouncer in transaction pooling mode):
+# anonymous views then read the version from the database on every request.
+CONTENT_VERSION_FEED = env_bool("DJANGO_CONTENT_VERSION_FEED", True)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
