@@ -1,5 +1,6 @@
 """Authentication backend: Django's ModelBackend with a cheaper per-request user lookup."""
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,6 +31,11 @@ class UserBackend(ModelBackend):
             pk = User._meta.pk.to_python(user_id)
         except Exception:  # noqa: BLE001 - a malformed id in a session is no user, as in ModelBackend
             return None
+        prefetched = _prefetched.get()
+        if prefetched is not None:
+            _prefetched.set(None)
+            if prefetched.pk == pk and prefetched._state.db == alias:
+                return prefetched if self.user_can_authenticate(prefetched) else None
         query = _user_query(alias)
         if pk is None or not query.low <= pk <= query.high:
             return None  # the column cannot hold it: no such user (ModelBackend's answer too)
@@ -39,13 +45,49 @@ class UserBackend(ModelBackend):
             row = cursor.fetchone()
         if row is None:
             return None
-        *values, version = row
-        for index, converters, expression in query.converters:
-            for converter in converters:
-                values[index] = converter(values[index], expression, connection)
-        user = User.from_db(alias, query.field_names, values)
-        user.content_version = version
+        user = _user_from_row(alias, query, row)
         return user if self.user_can_authenticate(user) else None
+
+
+# The user a session store loaded with the session (accounts/sessions.py), for the
+# get_user() call that follows in the same request; each load() replaces it.
+_prefetched: ContextVar = ContextVar("prefetched_user", default=None)
+
+
+def prefetch(user) -> None:
+    _prefetched.set(user)
+
+
+def session_and_user(alias: str, session_table: str, session_key: str, user_id, now) -> tuple[str, object] | None:
+    """The session's encoded data and its user (with ``content_version``), in one query.
+
+    None when the session is missing or expired; the user is None when the
+    row is gone. Used by ``accounts.sessions.SessionStore`` for sessions whose
+    user id it has seen before.
+    """
+    query = _user_query(alias)
+    if not isinstance(user_id, int) or not query.low <= user_id <= query.high:
+        return None
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(_session_sql(alias, session_table), [user_id, session_key, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *row, session_data = row
+    user = _user_from_row(alias, query, row) if row[query.pk_index] is not None else None
+    return session_data, user
+
+
+def _user_from_row(alias: str, query: "_UserQuery", row) -> User:
+    *values, version = row
+    connection = connections[alias]
+    for index, converters, expression in query.converters:
+        for converter in converters:
+            values[index] = converter(values[index], expression, connection)
+    user = User.from_db(alias, query.field_names, values)
+    user.content_version = version
+    return user
 
 
 @dataclass(frozen=True)
@@ -55,6 +97,8 @@ class _UserQuery:
     converters: list[tuple[int, list, object]]  # (column, converters, expression), as SQLCompiler applies them
     low: float
     high: float
+    columns: str  # the user's columns and the content version, as sql selects them
+    pk_index: int
 
 
 @cache
@@ -70,14 +114,30 @@ def _user_query(alias: str) -> _UserQuery:
         if found:
             converters.append((index, found, expression))
     low, high = connection.ops.integer_field_range(User._meta.pk.get_internal_type())
+    columns = (
+        f"{', '.join(f'{quote(table)}.{quote(field.column)}' for field in fields)}, "
+        f"(SELECT value FROM {quote(ContentVersion._meta.db_table)} WHERE id = 1)"
+    )
     return _UserQuery(
-        sql=(
-            f"SELECT {', '.join(quote(field.column) for field in fields)}, "
-            f"(SELECT value FROM {quote(ContentVersion._meta.db_table)} WHERE id = 1) "
-            f"FROM {quote(table)} WHERE {quote(User._meta.pk.column)} = %s"
-        ),
+        sql=f"SELECT {columns} FROM {quote(table)} WHERE {quote(User._meta.pk.column)} = %s",
         field_names=[field.attname for field in fields],
         converters=converters,
         low=float("-inf") if low is None else low,
         high=float("inf") if high is None else high,
+        columns=columns,
+        pk_index=[field.attname for field in fields].index(User._meta.pk.attname),
+    )
+
+
+@cache
+def _session_sql(alias: str, session_table: str) -> str:
+    """The user (LEFT JOINed: a session may outlive its user) with the session's data, by session key."""
+    query = _user_query(alias)
+    quote = connections[alias].ops.quote_name
+    user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
+    session = quote(session_table)
+    return (
+        f"SELECT {query.columns}, {session}.{quote('session_data')} FROM {session} "
+        f"LEFT JOIN {user_table} ON {user_table}.{pk} = %s "
+        f"WHERE {session}.{quote('session_key')} = %s AND {session}.{quote('expire_date')} > %s"
     )

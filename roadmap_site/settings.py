@@ -221,9 +221,11 @@ else:
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "django_redis"
 
-# Sessions live in the database with a cache in front: reads are cache hits,
-# and nobody is logged out when Redis restarts or is unreachable.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database with a cache in front (Django's cached_db):
+# nobody is logged out when Redis restarts or is unreachable. A session whose
+# user this process has seen is read with that user in one query
+# (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

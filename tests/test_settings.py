@@ -104,7 +104,7 @@ def test_production_settings():
 
     assert shown["cache"] == "django_redis.cache.RedisCache"
     assert shown["cache_options"]["IGNORE_EXCEPTIONS"] is True
-    assert shown["session_engine"] == "django.contrib.sessions.backends.cached_db"
+    assert shown["session_engine"] == "accounts.sessions"
     assert shown["session_cookie"] == ["__Host-sessionid", True, True, "Lax"]
     assert shown["csrf_cookie"] == ["__Host-csrftoken", True, "Lax"]
     assert shown["hasher"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
