@@ -32,6 +32,9 @@ def progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
 
 
 def _progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
+    # The activity event is written before the record: saving or deleting the record
+    # gives the learner a new state version (accounts/signals.py), an UPDATE of their
+    # user row, and that row stays locked until the commit, so it should come last.
     with transaction.atomic():
         progress = Progress.objects.select_for_update().filter(user=user, topic=topic).first()
         if progress is None:
@@ -39,20 +42,20 @@ def _progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
                 return None  # nothing to reset
             progress = Progress(user=user, topic=topic)
             _apply_status(progress, status, timezone.now())
-            progress.save(force_insert=True)
             _event(progress, status)
+            progress.save(force_insert=True)
             return progress
         if progress.status == status:
             return progress  # already in that status
         # Timestamps are taken while holding the row lock, so they follow the order of the changes.
         now = timezone.now()
         if status == NOT_STARTED:
-            progress.delete()
             ProgressEvent.objects.create(user=user, topic=topic, status=status, created_at=now)
+            progress.delete()
             return None
         _apply_status(progress, status, now)
-        progress.save(update_fields=["status", "started_at", "completed_at", "updated_at"])
         _event(progress, status)
+        progress.save(update_fields=["status", "started_at", "completed_at", "updated_at"])
         return progress
 
 
