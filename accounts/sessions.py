@@ -17,6 +17,7 @@ users') falls back to ``cached_db``'s own load.
 """
 
 import threading
+from contextvars import ContextVar
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import cached_db
@@ -55,34 +56,42 @@ class KnownSessions:
 known = KnownSessions()
 
 
+# A session row and its user that roadmap.caching.learner_page read in this request and
+# could not use: the full stack's load() takes them instead of reading them again.
+# CachedPageMiddleware resets it around every request.
+preloaded: ContextVar = ContextVar("preloaded_session", default=None)
+
+
 class SessionStore(cached_db.SessionStore):
     def load(self):
         backends.prefetch(None)
         key = self.session_key
         user_id = known.get(key) if key else None
         if user_id is not None:
-            data = self._load_with_user(key, user_id)
+            found = preloaded.get()
+            preloaded.set(None)
+            if found is None or found[0] != key:
+                found = self._read_with_user(key, user_id)
+            data = self._data_with_user(found[1:], user_id) if found else None
             if data is not None:
                 return data
             known.forget(key)
         data = super().load()
         if self.session_key and SESSION_KEY in data:
-            user_id = _user_id(data)
+            user_id = user_id_of(data)
             if user_id is not None:
                 known.learn(self.session_key, user_id)
         return data
 
-    def _load_with_user(self, key: str, user_id: int) -> dict | None:
-        model = self.model
-        alias = router.db_for_read(model, instance=None)
-        if alias != router.db_for_read(backends.User):
-            return None
-        found = backends.session_and_user(alias, model._meta.db_table, key, user_id, timezone.now())
-        if found is None:
-            return None
+    def _read_with_user(self, key: str, user_id: int) -> tuple | None:
+        """(key, session data, user), or None when the session is missing or expired, in one query."""
+        found = read_with_user(key, user_id)
+        return (key, *found) if found else None
+
+    def _data_with_user(self, found: tuple, user_id: int) -> dict | None:
         session_data, user = found
         data = self.decode(session_data)
-        if _user_id(data) != user_id:
+        if user_id_of(data) != user_id:
             return None
         backends.prefetch(user)
         return data
@@ -92,7 +101,17 @@ class SessionStore(cached_db.SessionStore):
         super().delete(session_key)
 
 
-def _user_id(data: dict) -> int | None:
+def read_with_user(key: str, user_id: int) -> tuple[str, object] | None:
+    """The session's encoded data and its user (None if gone), or None; None too if they live apart."""
+    model = SessionStore.get_model_class()
+    alias = router.db_for_read(model)
+    if alias != router.db_for_read(backends.User):
+        return None
+    return backends.session_and_user(alias, model._meta.db_table, key, user_id, timezone.now())
+
+
+def user_id_of(data: dict) -> int | None:
+    """The user id a session's data names, as Django reads it; None if it names none."""
     try:
         return backends.User._meta.pk.to_python(data[SESSION_KEY])
     except Exception:  # noqa: BLE001 - a malformed id: not ours to judge, auth.get_user() will

@@ -25,7 +25,10 @@ the database as above.
 
 A cached learner page is the one the view rendered, with a placeholder where
 its CSRF tokens go; each response gets this request's own freshly masked token
-(so the BREACH mitigation of masking is kept). Pages are cached per path and
+(so the BREACH mitigation of masking is kept). Once stored, the same
+middleware answers it before the stack too (``learner_page``), after one
+query for the session and its user and every check Django's authentication
+makes. Pages are cached per path and
 query, theme and viewer: anonymous visitors share one copy (with an ETag for
 conditional GETs), each learner has their own. Never cached: staff (they see
 drafts and edit content), requests with messages waiting to be shown, query
@@ -40,16 +43,22 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
+from types import MappingProxyType
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware, get_token
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.crypto import constant_time_compare
 
+from accounts import sessions
 from accounts.preferences import theme_of
 from roadmap import version_feed
 from roadmap.models import ContentVersion
@@ -64,6 +73,9 @@ ANONYMOUS = "anon"
 # As django.middleware.gzip.GZipMiddleware decides.
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 _ANONYMOUS_VARY = "Cookie, Accept-Encoding"
+_CSRF_CHARS = frozenset(CSRF_ALLOWED_CHARS)
+_CSRF_MIDDLEWARE = CsrfViewMiddleware(lambda request: HttpResponse())
+_USER_BACKEND = "accounts.backends.UserBackend"
 
 
 def content_version(request: HttpRequest | None = None) -> str | None:
@@ -152,11 +164,14 @@ class LocalPages:
         self._bytes = 0
         self._lock = threading.Lock()  # gthread workers share the process
         self.anonymous_paths: set[str] = set()
+        # The same for learners' pages (each learner's own copy; ``learner_page``).
+        self.learner_paths: set[str] = set()
 
     def add_anonymous_path(self, path: str) -> None:
-        if len(self.anonymous_paths) >= self.MAX_PATHS:
-            self.anonymous_paths.clear()  # forget them all; the next requests find them again
-        self.anonymous_paths.add(path)
+        _add_bounded(self.anonymous_paths, path, self.MAX_PATHS)
+
+    def add_learner_path(self, path: str) -> None:
+        _add_bounded(self.learner_paths, path, self.MAX_PATHS)
 
     def get(self, key: str) -> Page | None:
         with self._lock:
@@ -183,6 +198,7 @@ class LocalPages:
             self._pages.clear()
             self._bytes = 0
             self.anonymous_paths.clear()
+            self.learner_paths.clear()
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -240,6 +256,66 @@ def anonymous_page(request: HttpRequest) -> HttpResponse | None:
     return _not_modified(request, key) if _matches_any(request) else _anonymous_response(request, key, page)
 
 
+def learner_page(request: HttpRequest) -> HttpResponse | None:
+    """A learner's cached page, for a request with a session this process knows (``CachedPageMiddleware``).
+
+    What the full stack would answer, with one query (the session and its user,
+    ``accounts/sessions.py``) and none of the middleware, routing and view in
+    between. It makes every check ``django.contrib.auth.get_user()`` and
+    ``UserBackend`` make (a live, unexpired session; its signature; the user it
+    names, active, with the backend and password hash it was logged in with)
+    and serves only a page the full stack already rendered for this learner,
+    at this content version and progress state. Anything else (staff, pending
+    messages, a CSRF cookie Django would replace, a session or user that is
+    not just so) returns None and goes down the full stack.
+    """
+    path = request.get_full_path()
+    if path not in local_pages.learner_paths or settings.CSRF_USE_SESSIONS:
+        return None
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    user_id = sessions.known.get(session_key)
+    secret = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    if user_id is None or len(secret) != CSRF_SECRET_LENGTH or not set(secret) <= _CSRF_CHARS:
+        return None
+    host = request.get_host()  # DisallowedHost (a 400), as CommonMiddleware would raise it
+    found = sessions.read_with_user(session_key, user_id)
+    if found is None:
+        return None
+    sessions.preloaded.set((session_key, *found))  # for the full stack, should it come to that
+    session_data, user = found
+    if user is None:
+        return None
+    data = _decoded_session(session_data)
+    session_hash = data.get(HASH_SESSION_KEY)
+    if (
+        sessions.user_id_of(data) != user_id
+        or data.get(BACKEND_SESSION_KEY) != _USER_BACKEND
+        or _USER_BACKEND not in settings.AUTHENTICATION_BACKENDS
+        or not session_hash
+        or not constant_time_compare(session_hash, user.get_session_auth_hash())
+        or not user.is_active
+        or user.is_staff
+        or SessionStorage.session_key in data
+    ):
+        return None
+    request.user = user
+    key = page_key(request, user.content_version, f"{user.pk}.{user.state_version}", host=host, path=path)
+    page = get_page(key)
+    if page is None:
+        return None
+    request.META["CSRF_COOKIE"] = secret
+    response = _learner_response(request, page)
+    # What the middlewares it skips add: the CSRF cookie sent again (CsrfViewMiddleware,
+    # after get_token()), Vary (SessionMiddleware), never-cache (PrivatePagesMiddleware),
+    # X-Frame-Options and Content-Length.
+    _CSRF_MIDDLEWARE.process_response(request, response)
+    patch_vary_headers(response, ("Cookie",))
+    add_never_cache_headers(response)
+    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    response["Content-Length"] = str(response.content_length)
+    return response
+
+
 def cached_page(*, query: Mapping[str, Iterable[str]] | None = None) -> Callable:
     """Serve the view's page from the cache for this viewer, content version and theme.
 
@@ -283,7 +359,8 @@ def cached_page(*, query: Mapping[str, Iterable[str]] | None = None) -> Callable
             if anonymous:
                 local_pages.add_anonymous_path(request.get_full_path())
                 return _not_modified(request, key) if _matches_any(request) else _anonymous_response(request, key, page)
-            return _with_token(request, HttpResponse(page.content, content_type=page.content_type))
+            local_pages.add_learner_path(request.get_full_path())
+            return _learner_response(request, page)
 
         return wrapper
 
@@ -301,14 +378,20 @@ class CachedPageMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.skip_cookies = frozenset({settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name})
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method in ("GET", "HEAD") and self.skip_cookies.isdisjoint(request.COOKIES):
-            response = anonymous_page(request)
-            if response is not None:
-                return response
-        return self.get_response(request)
+        token = sessions.preloaded.set(None)
+        try:
+            if request.method in ("GET", "HEAD") and CookieStorage.cookie_name not in request.COOKIES:
+                if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+                    response = anonymous_page(request)
+                else:
+                    response = learner_page(request)
+                if response is not None:
+                    return response
+            return self.get_response(request)
+        finally:
+            sessions.preloaded.reset(token)
 
 
 def _anonymous_response(request: HttpRequest, key: str, page: Page) -> HttpResponse:
@@ -358,6 +441,28 @@ def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if not response.streaming and _PLACEHOLDER in response.content:
         response.content = response.content.replace(_PLACEHOLDER, get_token(request).encode())
     return response
+
+
+@lru_cache(maxsize=4096)
+def _decoded_session(session_data: str) -> MappingProxyType:
+    """A session's data as its store decodes it (signature checked); read-only, as it is shared."""
+    return MappingProxyType(sessions.SessionStore().decode(session_data))
+
+
+def _learner_response(request: HttpRequest, page: Page) -> HttpResponse:
+    """A stored learner page with this request's own CSRF token, copied once (pages are ~100 KB)."""
+    content = page.content
+    if _PLACEHOLDER in content:
+        content = content.replace(_PLACEHOLDER, get_token(request).encode())
+    response = HttpResponse(content, content_type=page.content_type)
+    response.content_length = len(content)
+    return response
+
+
+def _add_bounded(paths: set[str], path: str, limit: int) -> None:
+    if len(paths) >= limit:
+        paths.clear()  # forget them all; the next requests find them again
+    paths.add(path)
 
 
 def _has_messages(request: HttpRequest) -> bool:
