@@ -1,9 +1,10 @@
 """Writes for learners: progress, notes and accounts. Views call these, never the ORM directly."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from accounts.models import NOT_STARTED, NOTE_MAX_LENGTH, Note, Progress, ProgressEvent, Status, User
+from accounts.signals import new_state_version
 from roadmap.models import Topic
 
 STATUS_VALUES = frozenset([*Status.values, NOT_STARTED])
@@ -24,6 +25,9 @@ def progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
     """
     if status not in STATUS_VALUES:
         raise InvalidStatus(f"Unknown status {status!r}; expected one of {', '.join(sorted(STATUS_VALUES))}.")
+    alias = router.db_for_write(Progress)
+    if connections[alias].vendor == "postgresql":
+        return _progress_set_postgresql(alias, user=user, topic=topic, status=status)
     try:
         return _progress_set(user=user, topic=topic, status=status)
     except IntegrityError:
@@ -57,6 +61,78 @@ def _progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
         _event(progress, status)
         progress.save(update_fields=["status", "started_at", "completed_at", "updated_at"])
         return progress
+
+
+# PostgreSQL: the same change as _progress_set() in one statement, so one round trip
+# (data-modifying CTEs; atomic on its own, in autocommit). The record is upserted or
+# deleted first (its row locked), the event and the learner's new state version only
+# if it changed. Timestamps are read from the clock once the row is locked, so they
+# follow the order of the changes, as in _progress_set().
+_SET_SQL = """
+WITH changed AS (
+    INSERT INTO {progress} AS p (user_id, topic_id, status, started_at, completed_at, updated_at)
+    SELECT %(user)s, %(topic)s, %(status)s,
+           CASE WHEN %(status)s IN ('in_progress', 'done') THEN now.at END,
+           CASE WHEN %(status)s = 'done' THEN now.at END,
+           now.at
+    FROM (SELECT clock_timestamp() AS at) AS now
+    ON CONFLICT (user_id, topic_id) DO UPDATE SET (status, updated_at, started_at, completed_at) = (
+        SELECT EXCLUDED.status, now.at,
+               CASE WHEN EXCLUDED.status = 'skipped' THEN p.started_at ELSE COALESCE(p.started_at, now.at) END,
+               CASE WHEN EXCLUDED.status = 'done' THEN now.at END
+        FROM (SELECT clock_timestamp() AS at) AS now
+    )
+    WHERE p.status <> EXCLUDED.status
+    RETURNING p.id, p.status, p.started_at, p.completed_at, p.updated_at
+), event AS (
+    INSERT INTO {event} (user_id, topic_id, status, created_at)
+    SELECT %(user)s, %(topic)s, status, updated_at FROM changed
+), bump AS (
+    UPDATE {user} SET state_version = %(version)s WHERE id = %(user)s AND EXISTS (SELECT 1 FROM changed)
+)
+SELECT id, status, started_at, completed_at, updated_at FROM changed
+"""
+_RESET_SQL = """
+WITH gone AS (
+    DELETE FROM {progress} WHERE user_id = %(user)s AND topic_id = %(topic)s RETURNING id
+), event AS (
+    INSERT INTO {event} (user_id, topic_id, status, created_at)
+    SELECT %(user)s, %(topic)s, %(status)s, clock_timestamp() FROM gone
+), bump AS (
+    UPDATE {user} SET state_version = %(version)s WHERE id = %(user)s AND EXISTS (SELECT 1 FROM gone)
+)
+SELECT id FROM gone
+"""
+
+
+def _progress_set_postgresql(alias: str, *, user: User, topic: Topic, status: str) -> Progress | None:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    tables = {
+        "progress": quote(Progress._meta.db_table),
+        "event": quote(ProgressEvent._meta.db_table),
+        "user": quote(User._meta.db_table),
+    }
+    params = {"user": user.pk, "topic": topic.pk, "status": status, "version": new_state_version()}
+    with connection.cursor() as cursor:
+        cursor.execute((_RESET_SQL if status == NOT_STARTED else _SET_SQL).format(**tables), params)
+        row = cursor.fetchone()
+    if status == NOT_STARTED:
+        return None
+    if row is None:  # already in that status: nothing changed
+        return Progress.objects.using(alias).filter(user=user, topic=topic).first()
+    pk, status, started_at, completed_at, updated_at = row
+    progress = Progress(
+        id=pk,
+        user=user,
+        topic=topic,
+        status=status,
+        started_at=started_at,
+        completed_at=completed_at,
+        updated_at=updated_at,
+    )
+    progress._state.adding, progress._state.db = False, alias
+    return progress
 
 
 def _event(progress: Progress, status: str) -> None:

@@ -64,6 +64,59 @@ def test_progress_set_is_idempotent(learner):
     assert ProgressEvent.objects.filter(user=learner).count() == 1
 
 
+def stored_state(learner, topic) -> tuple:
+    record = Progress.objects.filter(user=learner, topic=topic).first()
+    events = list(ProgressEvent.objects.filter(user=learner, topic=topic).order_by("id"))
+    return record, events
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ["done"],
+        ["in_progress", "done"],
+        ["in_progress", "skipped"],
+        ["skipped", "in_progress"],
+        ["done", "in_progress", "done"],
+        ["done", "not_started", "skipped"],
+    ],
+)
+def test_every_transition_stores_what_the_rules_say(learner, path):
+    """The same rules on every database (PostgreSQL does it in one statement): timestamps, events, state version."""
+    topic = make_topic()
+    started = None
+    for status in path:
+        before = type(learner).objects.get(pk=learner.pk).state_version
+        returned = progress_set(user=learner, topic=topic, status=status)
+        record, events = stored_state(learner, topic)
+        assert type(learner).objects.get(pk=learner.pk).state_version != before
+        assert events[-1].status == status
+        if status == "not_started":
+            assert returned is None and record is None
+            started = None
+            continue
+        assert (returned.pk, returned.status, returned.updated_at) == (record.pk, status, record.updated_at)
+        assert events[-1].created_at == record.updated_at
+        if status == "done":
+            assert record.completed_at == record.updated_at
+        else:
+            assert record.completed_at is None
+        if status == "skipped":
+            assert record.started_at == started  # skipping keeps (or lacks) the start
+        else:
+            started = started or record.updated_at
+            assert record.started_at == started
+    assert len(events) == len(path)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement tick is PostgreSQL's")
+def test_a_change_is_one_statement_on_postgresql(learner, django_assert_num_queries):
+    topic = make_topic()
+    for status in ("in_progress", "done", "not_started"):
+        with django_assert_num_queries(1):
+            progress_set(user=learner, topic=topic, status=status)
+
+
 def test_not_started_deletes_the_record_and_is_recorded_as_activity(learner):
     topic = make_topic()
     progress_set(user=learner, topic=topic, status="skipped")
