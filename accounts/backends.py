@@ -23,6 +23,9 @@ class UserBackend(ModelBackend):
     with the fields' own converters (what the ORM does, without compiling the
     query each time: that took longer than the database took to answer).
     Everything else (passwords, permissions, inactive users) is ModelBackend's.
+
+    When the session store has just read the user with the session
+    (``accounts/sessions.py``), that row is used instead of a second query.
     """
 
     def get_user(self, user_id):

@@ -58,7 +58,7 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfV
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.crypto import constant_time_compare
 
-from accounts import sessions
+from accounts import backends, sessions
 from accounts.preferences import theme_of
 from roadmap import version_feed
 from roadmap.models import ContentVersion
@@ -392,6 +392,7 @@ class CachedPageMiddleware:
             return self.get_response(request)
         finally:
             sessions.preloaded.reset(token)
+            backends.prefetch(None)  # a user read for this request never serves the next one
 
 
 def _anonymous_response(request: HttpRequest, key: str, page: Page) -> HttpResponse:

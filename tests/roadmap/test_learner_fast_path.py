@@ -235,3 +235,13 @@ def test_a_miss_hands_its_read_to_the_full_stack_and_nothing_outlives_the_reques
     assert len(session_reads) == 1
     assert sum("accounts_user" in query["sql"] for query in queries.captured_queries) == 1
     assert sessions.preloaded.get() is None
+
+
+def test_no_user_read_outlives_its_request(ada_client, served):
+    from accounts import backends
+
+    ada_client.get(ROADMAP)
+    ada_client.get(ROADMAP)
+    assert served == [ROADMAP]
+    assert backends._prefetched.get() is None
+    assert sessions.preloaded.get() is None
