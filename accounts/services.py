@@ -121,17 +121,9 @@ def _progress_set_postgresql(alias: str, *, user: User, topic: Topic, status: st
         return None
     if row is None:  # already in that status: nothing changed
         return Progress.objects.using(alias).filter(user=user, topic=topic).first()
-    pk, status, started_at, completed_at, updated_at = row
-    progress = Progress(
-        id=pk,
-        user=user,
-        topic=topic,
-        status=status,
-        started_at=started_at,
-        completed_at=completed_at,
-        updated_at=updated_at,
-    )
-    progress._state.adding, progress._state.db = False, alias
+    fields = ["id", "user_id", "topic_id", "status", "started_at", "completed_at", "updated_at"]
+    progress = Progress.from_db(alias, fields, [row[0], user.pk, topic.pk, *row[1:]])
+    progress.user, progress.topic = user, topic  # the caller's instances, as the ORM path keeps them
     return progress
 
 

@@ -306,13 +306,12 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
     request.META["CSRF_COOKIE"] = secret
     response = _learner_response(request, page)
     # What the middlewares it skips add: the CSRF cookie sent again (CsrfViewMiddleware,
-    # after get_token()), Vary (SessionMiddleware), never-cache (PrivatePagesMiddleware),
-    # X-Frame-Options and Content-Length.
+    # after get_token()), Vary (SessionMiddleware), never-cache (PrivatePagesMiddleware)
+    # and X-Frame-Options.
     _CSRF_MIDDLEWARE.process_response(request, response)
     patch_vary_headers(response, ("Cookie",))
     add_never_cache_headers(response)
     response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
-    response["Content-Length"] = str(response.content_length)
     return response
 
 
@@ -456,7 +455,7 @@ def _learner_response(request: HttpRequest, page: Page) -> HttpResponse:
     if _PLACEHOLDER in content:
         content = content.replace(_PLACEHOLDER, get_token(request).encode())
     response = HttpResponse(content, content_type=page.content_type)
-    response.content_length = len(content)
+    response["Content-Length"] = str(len(content))  # as CommonMiddleware would, without copying the body again
     return response
 
 
