@@ -1,5 +1,7 @@
 """Writes for learners: progress, notes and accounts. Views call these, never the ORM directly."""
 
+from functools import cache
+
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
@@ -105,17 +107,21 @@ SELECT id FROM gone
 """
 
 
+@cache
+def _statement(alias: str, template: str) -> str:
+    """A statement above with this database's quoted table names (built once, not per tick)."""
+    quote = connections[alias].ops.quote_name
+    return template.format(
+        progress=quote(Progress._meta.db_table),
+        event=quote(ProgressEvent._meta.db_table),
+        user=quote(User._meta.db_table),
+    )
+
+
 def _progress_set_postgresql(alias: str, *, user: User, topic: Topic, status: str) -> Progress | None:
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    tables = {
-        "progress": quote(Progress._meta.db_table),
-        "event": quote(ProgressEvent._meta.db_table),
-        "user": quote(User._meta.db_table),
-    }
     params = {"user": user.pk, "topic": topic.pk, "status": status, "version": new_state_version()}
-    with connection.cursor() as cursor:
-        cursor.execute((_RESET_SQL if status == NOT_STARTED else _SET_SQL).format(**tables), params)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_statement(alias, _RESET_SQL if status == NOT_STARTED else _SET_SQL), params)
         row = cursor.fetchone()
     if status == NOT_STARTED:
         return None
