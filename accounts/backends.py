@@ -9,6 +9,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import connections, router
 
 from roadmap.models import ContentVersion
+from roadmap_site.db import prepared_cursor
 
 User = get_user_model()
 
@@ -42,8 +43,7 @@ class UserBackend(ModelBackend):
         query = _user_query(alias)
         if pk is None or not query.low <= pk <= query.high:
             return None  # the column cannot hold it: no such user (ModelBackend's answer too)
-        connection = connections[alias]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connections[alias]) as cursor:
             cursor.execute(query.sql, [pk])
             row = cursor.fetchone()
         if row is None:
@@ -71,8 +71,7 @@ def session_and_user(alias: str, session_table: str, session_key: str, user_id, 
     query = _user_query(alias)
     if not isinstance(user_id, int) or not query.low <= user_id <= query.high:
         return None
-    connection = connections[alias]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connections[alias]) as cursor:
         cursor.execute(_session_sql(alias, session_table), [user_id, session_key, now])
         row = cursor.fetchone()
     if row is None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import NOT_STARTED, NOTE_MAX_LENGTH, Note, Progress, ProgressEvent, Status, User
 from accounts.signals import new_state_version
 from roadmap.models import Topic
+from roadmap_site.db import prepared_cursor
 
 STATUS_VALUES = frozenset([*Status.values, NOT_STARTED])
 
@@ -69,13 +70,14 @@ def _progress_set(*, user: User, topic: Topic, status: str) -> Progress | None:
 # (data-modifying CTEs; atomic on its own, in autocommit). The record is upserted or
 # deleted first (its row locked), the event and the learner's new state version only
 # if it changed. Timestamps are read from the clock once the row is locked, so they
-# follow the order of the changes, as in _progress_set().
+# follow the order of the changes, as in _progress_set(). The status is cast: its
+# parameter is typed once for the whole (prepared) statement.
 _SET_SQL = """
 WITH changed AS (
     INSERT INTO {progress} AS p (user_id, topic_id, status, started_at, completed_at, updated_at)
-    SELECT %(user)s, %(topic)s, %(status)s,
-           CASE WHEN %(status)s IN ('in_progress', 'done') THEN now.at END,
-           CASE WHEN %(status)s = 'done' THEN now.at END,
+    SELECT %(user)s, %(topic)s, %(status)s::varchar,
+           CASE WHEN %(status)s::varchar IN ('in_progress', 'done') THEN now.at END,
+           CASE WHEN %(status)s::varchar = 'done' THEN now.at END,
            now.at
     FROM (SELECT clock_timestamp() AS at) AS now
     ON CONFLICT (user_id, topic_id) DO UPDATE SET (status, updated_at, started_at, completed_at) = (
@@ -99,7 +101,7 @@ WITH gone AS (
     DELETE FROM {progress} WHERE user_id = %(user)s AND topic_id = %(topic)s RETURNING id
 ), event AS (
     INSERT INTO {event} (user_id, topic_id, status, created_at)
-    SELECT %(user)s, %(topic)s, %(status)s, clock_timestamp() FROM gone
+    SELECT %(user)s, %(topic)s, %(status)s::varchar, clock_timestamp() FROM gone
 ), bump AS (
     UPDATE {user} SET state_version = %(version)s WHERE id = %(user)s AND EXISTS (SELECT 1 FROM gone)
 )
@@ -120,7 +122,7 @@ def _statement(alias: str, template: str) -> str:
 
 def _progress_set_postgresql(alias: str, *, user: User, topic: Topic, status: str) -> Progress | None:
     params = {"user": user.pk, "topic": topic.pk, "status": status, "version": new_state_version()}
-    with connections[alias].cursor() as cursor:
+    with prepared_cursor(connections[alias]) as cursor:
         cursor.execute(_statement(alias, _RESET_SQL if status == NOT_STARTED else _SET_SQL), params)
         row = cursor.fetchone()
     if status == NOT_STARTED:

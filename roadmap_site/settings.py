@@ -303,6 +303,11 @@ PAGE_CACHE_LOCAL_MAX_BYTES = 16 * 1024 * 1024
 # where LISTEN cannot work (behind PgBouncer in transaction pooling mode):
 # anonymous views then read the version from the database on every request.
 CONTENT_VERSION_FEED = env_bool("DJANGO_CONTENT_VERSION_FEED", True)
+# On PostgreSQL the few statements nearly every request runs (the session with
+# its user, the tick-off) are prepared once per connection (roadmap_site/db.py).
+# Turn it off behind a pooler in transaction mode that does not keep prepared
+# statements (PgBouncer before 1.21, or without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env_bool("DJANGO_DB_PREPARED_STATEMENTS", True)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -152,7 +152,7 @@ def test_a_lost_connection_is_distrusted_at_once_and_replaced(feed, seeded, capl
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = %s AND pid <> pg_backend_pid()",
+            " WHERE application_name = %s AND datname = current_database() AND pid <> pg_backend_pid()",
             [version_feed.APPLICATION_NAME],
         )
         assert cursor.fetchall() == [(True,)]
