@@ -56,8 +56,8 @@ from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware, get_token
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.crypto import constant_time_compare
+from django.utils.http import http_date
 
 from accounts import backends, sessions
 from accounts.preferences import theme_of
@@ -82,6 +82,8 @@ _CSRF_BASE = len(CSRF_ALLOWED_CHARS)
 _CSRF_UNBIASED = 256 - 256 % _CSRF_BASE
 _CSRF_MIDDLEWARE = CsrfViewMiddleware(lambda request: HttpResponse())
 _USER_BACKEND = "accounts.backends.UserBackend"
+# What add_never_cache_headers() writes (with Expires: now).
+_NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 def content_version(request: HttpRequest | None = None) -> str | None:
@@ -291,14 +293,14 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
     session_data, user = found
     if user is None:
         return None
-    data = _decoded_session(session_data)
+    data = _decoded_session(session_data, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
     session_hash = data.get(HASH_SESSION_KEY)
     if (
         sessions.user_id_of(data) != user_id
         or data.get(BACKEND_SESSION_KEY) != _USER_BACKEND
         or _USER_BACKEND not in settings.AUTHENTICATION_BACKENDS
         or not session_hash
-        or not constant_time_compare(session_hash, user.get_session_auth_hash())
+        or not constant_time_compare(session_hash, _session_auth_hash(type(user), user.password, settings.SECRET_KEY))
         or not user.is_active
         or user.is_staff
         or SessionStorage.session_key in data
@@ -313,11 +315,14 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
     response = _learner_response(request, page)
     # What the middlewares it skips add: the CSRF cookie sent again (CsrfViewMiddleware,
     # after get_token()), Vary (SessionMiddleware), never-cache (PrivatePagesMiddleware)
-    # and X-Frame-Options.
+    # and X-Frame-Options. The last three as the functions they call write them into a
+    # response that has none of them yet (patch_vary_headers, add_never_cache_headers).
     _CSRF_MIDDLEWARE.process_response(request, response)
-    patch_vary_headers(response, ("Cookie",))
-    add_never_cache_headers(response)
-    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    headers = response.headers
+    headers["Vary"] = "Cookie"
+    headers["Expires"] = http_date()
+    headers["Cache-Control"] = _NEVER_CACHE
+    headers["X-Frame-Options"] = settings.X_FRAME_OPTIONS
     return response
 
 
@@ -450,8 +455,14 @@ def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 @lru_cache(maxsize=4096)
-def _decoded_session(session_data: str) -> MappingProxyType:
-    """A session's data as its store decodes it (signature checked); read-only, as it is shared."""
+def _session_auth_hash(user_class: type, password: str, secret_key: str) -> str:
+    """``user.get_session_auth_hash()``: an HMAC of the password hash (under this secret key), once per password."""
+    return user_class(password=password).get_session_auth_hash()
+
+
+@lru_cache(maxsize=4096)
+def _decoded_session(session_data: str, secret_key: str, fallbacks: tuple[str, ...]) -> MappingProxyType:
+    """A session's data as its store decodes it under these keys (signature checked); read-only, as it is shared."""
     return MappingProxyType(sessions.SessionStore().decode(session_data))
 
 
@@ -490,7 +501,10 @@ def masked_token(secret: str) -> str:
     offsets = offsets[:CSRF_SECRET_LENGTH]
     mask = "".join([CSRF_ALLOWED_CHARS[offset] for offset in offsets])
     cipher = "".join(
-        [CSRF_ALLOWED_CHARS[(_CSRF_INDEX[char] + offset) % _CSRF_BASE] for char, offset in zip(secret, offsets)]
+        [
+            CSRF_ALLOWED_CHARS[(_CSRF_INDEX[char] + offset) % _CSRF_BASE]
+            for char, offset in zip(secret, offsets, strict=True)
+        ]
     )
     return mask + cipher
 

@@ -8,6 +8,8 @@ or that it stepped aside and the full stack decided.
 """
 
 import re
+import time
+from email.utils import parsedate_to_datetime
 
 import pytest
 from django.conf import settings
@@ -78,6 +80,7 @@ def test_it_answers_what_the_full_stack_answers(ada_client, served, url):
     stored = ada_client.get(url)  # served before the stack
     assert served == [url]
     assert comparable(stored) == comparable(live)
+    assert abs(parsedate_to_datetime(stored["Expires"]).timestamp() - time.time()) < 5  # now, as Django writes it
     assert stored.cookies[settings.CSRF_COOKIE_NAME].value == live.cookies[settings.CSRF_COOKIE_NAME].value
     assert CSRF_PLACEHOLDER.encode() not in stored.content
 
@@ -156,6 +159,17 @@ def test_not_after_a_password_change_elsewhere(ada_client, ada, served):
     ada.save()
     assert ada_client.get("/dashboard/").status_code == 302
     assert served == []
+
+
+def test_not_after_the_secret_key_changes(ada_client, served, settings):
+    ada_client.get("/dashboard/")
+    ada_client.get("/dashboard/")
+    assert served == ["/dashboard/"]
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-" + "k" * 40
+    response = ada_client.get("/dashboard/")
+    assert served == ["/dashboard/"]  # its session hash was made under the old key: the full stack decides
+    assert response.status_code == 200  # and keeps the learner logged in, through the fallback
 
 
 def test_not_for_a_deactivated_learner(ada_client, ada, served):
