@@ -61,8 +61,10 @@ def prefetch(user) -> None:
     _prefetched.set(user)
 
 
-def session_and_user(alias: str, session_table: str, session_key: str, user_id, now) -> tuple[str, object] | None:
-    """The session's encoded data and its user (with ``content_version``), in one query.
+def session_and_user(
+    alias: str, session_table: str, session_key: str, user_id, now
+) -> tuple[str, object, object] | None:
+    """The session's encoded data, its user (with ``content_version``) and its expiry, in one query.
 
     None when the session is missing or expired; the user is None when the
     row is gone. Used by ``accounts.sessions.SessionStore`` for sessions whose
@@ -76,9 +78,9 @@ def session_and_user(alias: str, session_table: str, session_key: str, user_id, 
         row = cursor.fetchone()
     if row is None:
         return None
-    *row, session_data = row
+    *row, session_data, expire_date = row
     user = _user_from_row(alias, query, row) if row[query.pk_index] is not None else None
-    return session_data, user
+    return session_data, user, _expiry(alias, session_table, expire_date)
 
 
 def _user_from_row(alias: str, query: "_UserQuery", row) -> User:
@@ -131,6 +133,24 @@ def _user_query(alias: str) -> _UserQuery:
     )
 
 
+def _expiry(alias: str, session_table: str, value):
+    """The session's ``expire_date`` as the ORM returns it (SQLite's driver returns text)."""
+    converters, expression = _expiry_converters(alias, session_table)
+    connection = connections[alias]
+    for converter in converters:
+        value = converter(value, expression, connection)
+    return value
+
+
+@cache
+def _expiry_converters(alias: str, session_table: str) -> tuple[list, object]:
+    from django.contrib.sessions.models import Session
+
+    connection = connections[alias]
+    expression = Session._meta.get_field("expire_date").get_col(session_table)
+    return connection.ops.get_db_converters(expression) + expression.get_db_converters(connection), expression
+
+
 @cache
 def _session_sql(alias: str, session_table: str) -> str:
     """The user (LEFT JOINed: a session may outlive its user) with the session's data, by session key."""
@@ -139,7 +159,7 @@ def _session_sql(alias: str, session_table: str) -> str:
     user_table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
     session = quote(session_table)
     return (
-        f"SELECT {query.columns}, {session}.{quote('session_data')} FROM {session} "
+        f"SELECT {query.columns}, {session}.{quote('session_data')}, {session}.{quote('expire_date')} FROM {session} "
         f"LEFT JOIN {user_table} ON {user_table}.{pk} = %s "
         f"WHERE {session}.{quote('session_key')} = %s AND {session}.{quote('expire_date')} > %s"
     )

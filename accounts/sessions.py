@@ -16,8 +16,10 @@ missing or expired, its data naming another user, a database other than the
 users') falls back to ``cached_db``'s own load.
 """
 
+import hashlib
 import threading
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import cached_db
@@ -56,6 +58,90 @@ class KnownSessions:
 known = KnownSessions()
 
 
+@dataclass(frozen=True, slots=True)
+class LearnerCopy:
+    """A session row and its user's row as read together (``read_with_user``)."""
+
+    session_data: str
+    user: object
+    expire_date: object
+
+
+class LearnerCopies:
+    """This process's copies of learners' sessions and users, each dropped when PostgreSQL notifies its change.
+
+    On PostgreSQL, triggers NOTIFY every change to a user row or a session
+    row, at the commit of the transaction that makes it (migration
+    ``accounts/0005``); the process's listening thread
+    (``roadmap/version_feed.py``) calls ``changed()``, or ``clear()`` when it
+    (re)connects or loses its connection. ``roadmap.caching.learner_page``
+    uses a copy only while that thread's lease is current, so a copy is
+    never older than the notifications the thread has been delivered.
+
+    A read from the database is kept (``put``) only if no change was notified
+    between just before the read and the keeping (``epoch``): a change
+    committed after the read is then always notified after the copy is in
+    place, and drops it.
+    """
+
+    def __init__(self, limit: int = MAX_KNOWN) -> None:
+        self.limit = limit
+        self.epoch = 0
+        self._copies: dict[str, LearnerCopy] = {}  # by the session key's SHA-256, as notified
+        self._sessions_of: dict[object, set[str]] = {}  # user pk -> those hashes
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def digest(session_key: str) -> str:
+        return hashlib.sha256(session_key.encode()).hexdigest()
+
+    def get(self, session_key: str) -> LearnerCopy | None:
+        return self._copies.get(self.digest(session_key))
+
+    def put(self, session_key: str, copy: LearnerCopy, epoch: int) -> None:
+        digest = self.digest(session_key)
+        with self._lock:
+            if epoch != self.epoch:
+                return  # something changed meanwhile: this read may be older than it
+            if len(self._copies) >= self.limit:
+                self._clear()
+            self._copies[digest] = copy
+            self._sessions_of.setdefault(str(copy.user.pk), set()).add(digest)
+
+    def changed(self, payload: str) -> None:
+        """A notification: ``user:<pk>``, ``session:<sha256 of the key>``, or ``*`` (everything)."""
+        kind, _, name = payload.partition(":")
+        with self._lock:
+            self.epoch += 1
+            if kind == "user":
+                for digest in self._sessions_of.pop(name, ()):
+                    self._copies.pop(digest, None)
+            elif kind == "session":
+                copy = self._copies.pop(name, None)
+                if copy is not None:
+                    self._sessions_of.get(str(copy.user.pk), set()).discard(name)
+            else:
+                self._clear()
+
+    def forget(self, session_key: str) -> None:
+        self.changed(f"session:{self.digest(session_key)}")
+
+    def clear(self) -> None:
+        with self._lock:
+            self.epoch += 1
+            self._clear()
+
+    def _clear(self) -> None:
+        self._copies.clear()
+        self._sessions_of.clear()
+
+    def __len__(self) -> int:
+        return len(self._copies)
+
+
+learners = LearnerCopies()
+
+
 # A session row and its user that roadmap.caching.learner_page read in this request and
 # could not use: the full stack's load() takes them instead of reading them again.
 # CachedPageMiddleware resets it around every request.
@@ -89,7 +175,7 @@ class SessionStore(cached_db.SessionStore):
         return (key, *found) if found else None
 
     def _data_with_user(self, found: tuple, user_id: int) -> dict | None:
-        session_data, user = found
+        session_data, user, _ = found
         data = self.decode(session_data)
         if user_id_of(data) != user_id:
             return None
@@ -97,17 +183,25 @@ class SessionStore(cached_db.SessionStore):
         return data
 
     def delete(self, session_key=None):
-        known.forget(session_key or self.session_key or "")
+        key = session_key or self.session_key or ""
+        known.forget(key)
+        learners.forget(key)
         super().delete(session_key)
 
 
-def read_with_user(key: str, user_id: int) -> tuple[str, object] | None:
-    """The session's encoded data and its user (None if gone), or None; None too if they live apart."""
-    model = SessionStore.get_model_class()
-    alias = router.db_for_read(model)
-    if alias != router.db_for_read(backends.User):
+def read_with_user(key: str, user_id: int) -> tuple[str, object, object] | None:
+    """The session's encoded data, its user (None if gone) and expiry, or None; None too if they live apart."""
+    alias = read_alias()
+    if alias is None:
         return None
-    return backends.session_and_user(alias, model._meta.db_table, key, user_id, timezone.now())
+    table = SessionStore.get_model_class()._meta.db_table
+    return backends.session_and_user(alias, table, key, user_id, timezone.now())
+
+
+def read_alias() -> str | None:
+    """The database ``read_with_user`` reads sessions and users from; None if they live apart."""
+    alias = router.db_for_read(SessionStore.get_model_class())
+    return alias if alias == router.db_for_read(backends.User) else None
 
 
 def user_id_of(data: dict) -> int | None:

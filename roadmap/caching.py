@@ -56,6 +56,7 @@ from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware, get_token
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.http import http_date
 
@@ -286,13 +287,25 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
     if user_id is None or len(secret) != CSRF_SECRET_LENGTH or not set(secret) <= _CSRF_CHARS:
         return None
     host = request.get_host()  # DisallowedHost (a 400), as CommonMiddleware would raise it
-    found = sessions.read_with_user(session_key, user_id)
-    if found is None:
-        return None
-    sessions.preloaded.set((session_key, *found))  # for the full stack, should it come to that
-    session_data, user = found
-    if user is None:
-        return None
+    # While the feed's lease holds, the process's copy of the session and user (dropped at
+    # any change of either, as PostgreSQL notifies it) stands for the database's rows.
+    version = version_feed.feed.current()
+    copy = sessions.learners.get(session_key) if version is not None else None
+    keep = None
+    if copy is not None and copy.expire_date > timezone.now():
+        session_data, user = copy.session_data, copy.user
+    else:
+        epoch = sessions.learners.epoch  # before the read: see LearnerCopies.put
+        found = sessions.read_with_user(session_key, user_id)
+        if found is None:
+            return None
+        sessions.preloaded.set((session_key, *found))  # for the full stack, should it come to that
+        session_data, user, expire_date = found
+        if user is None:
+            return None
+        if version is not None and sessions.read_alias() == version_feed.feed.alias:
+            keep = sessions.LearnerCopy(session_data, user, expire_date), epoch
+        version = user.content_version
     data = _decoded_session(session_data, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
     session_hash = data.get(HASH_SESSION_KEY)
     if (
@@ -306,8 +319,10 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
         or SessionStorage.session_key in data
     ):
         return None
+    if keep is not None:
+        sessions.learners.put(session_key, *keep)
     request.user = user
-    key = page_key(request, user.content_version, f"{user.pk}.{user.state_version}", host=host, path=path)
+    key = page_key(request, version, f"{user.pk}.{user.state_version}", host=host, path=path)
     page = get_page(key)
     if page is None:
         return None

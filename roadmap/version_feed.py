@@ -22,11 +22,19 @@ the thread has reconnected. So:
   the same order of delay as a streaming read replica's, which anonymous
   page views may already use (``roadmap_site/routers.py``);
 - whatever fails, the copy is never older than ``LEASE`` seconds;
-- learners and editors never use it: their version comes from the database
-  with their user row in each request (``accounts/backends.py``), so they
-  always read their own writes.
+- editors never use it, and learners only for a page that was stored for
+  them, while their own copy stands: anything they change (a tick, a note,
+  their profile) changes their user row, and so drops their copy in every
+  process and makes a new page; a form that changes something answers with
+  a message, which sends the next page down the full stack anyway.
 
-Only the anonymous lookup in ``CachedPageMiddleware`` uses this copy. A page
+The same connection LISTENs on ``LEARNERS_CHANNEL``, where triggers notify
+every change to a user or session row, and keeps the process's copies of
+learners' sessions and users (``accounts.sessions.learners``) by them: a
+learner's cached page is then served with no query at all, under the same
+lease (``roadmap.caching.learner_page``).
+
+Only ``CachedPageMiddleware``'s lookups use these copies. A page
 is always rendered and stored under the version read from the database it is
 rendered from, so a copy that is ahead of a lagging replica, or behind the
 primary for a moment, can only cause a cache miss, never store a page under
@@ -49,6 +57,9 @@ from django.db import connections
 logger = logging.getLogger(__name__)
 
 CHANNEL = "roadmap_content_version"
+# Changes to user and session rows, NOTIFYed by triggers (accounts/migrations/0005): the
+# payload names what changed, for accounts.sessions.learners (learners' pages, no query).
+LEARNERS_CHANNEL = "roadmap_learners"
 APPLICATION_NAME = "roadmap-version-feed"  # as pg_stat_activity shows the listening connections
 RECHECK = 1.0  # seconds between reads of the value without a notification
 LEASE = 2.0  # seconds a confirmed value stays trusted without a new confirmation
@@ -108,8 +119,9 @@ class VersionFeed:
             try:
                 self._listen()
                 failures = 0
-            except Exception:  # any failure: distrust the copy, log, reconnect
+            except Exception:  # any failure: distrust the copies, log, reconnect
                 self._confirmed_at = float("-inf")
+                self._learners().clear()
                 delay = RETRY[min(failures, len(RETRY) - 1)]
                 failures += 1
                 logger.warning("Content version feed lost its connection; retrying in %s s", delay, exc_info=True)
@@ -131,9 +143,12 @@ class VersionFeed:
         params.setdefault("keepalives_interval", 2)
         params.setdefault("keepalives_count", 2)
         table = wrapper.ops.quote_name(ContentVersion._meta.db_table)
+        learners = self._learners()
         with psycopg.connect(**params, autocommit=True) as connection:
             connection.execute("SET statement_timeout = 1000")
             connection.execute(f"LISTEN {CHANNEL}")
+            connection.execute(f"LISTEN {LEARNERS_CHANNEL}")
+            learners.clear()  # whatever changed while nobody listened
 
             def confirm() -> None:
                 # LISTEN came first: a change committed after this read is notified, so nothing slips between.
@@ -144,9 +159,19 @@ class VersionFeed:
 
             confirm()
             while not self._stop.is_set():
-                for _ in connection.notifies(timeout=RECHECK, stop_after=1):
-                    break
+                # Notifications that came during confirm() are delivered first, in order.
+                for notification in connection.notifies(timeout=RECHECK):
+                    if notification.channel == LEARNERS_CHANNEL:
+                        learners.changed(notification.payload)
+                    else:
+                        break  # the content version: read it now
                 confirm()
+
+    @staticmethod
+    def _learners():
+        from accounts.sessions import learners
+
+        return learners
 
 
 feed = VersionFeed()
