@@ -299,9 +299,11 @@ SERIALIZATION_MODULES = {"json": "roadmap_site.serializers"}
 # cache (roadmap/caching.py); this bounds them (per process: workers x this).
 PAGE_CACHE_LOCAL_MAX_BYTES = 16 * 1024 * 1024
 # On PostgreSQL each process keeps a copy of the content version, pushed by
-# LISTEN/NOTIFY, for anonymous page views (roadmap/version_feed.py). Turn it off
+# LISTEN/NOTIFY, for anonymous page views, and copies of learners' sessions and
+# users, dropped when triggers notify their change (roadmap/version_feed.py,
+# accounts/sessions.py). Turn it off
 # where LISTEN cannot work (behind PgBouncer in transaction pooling mode):
-# anonymous views then read the version from the database on every request.
+# anonymous and learner views then read the database on every request.
 CONTENT_VERSION_FEED = env_bool("DJANGO_CONTENT_VERSION_FEED", True)
 # On PostgreSQL the few statements nearly every request runs (the session with
 # its user, the tick-off) are prepared once per connection (roadmap_site/db.py).
