@@ -92,3 +92,38 @@ def test_after_an_error_the_connection_is_checked_and_not_taken_as_proven(db_wra
     db_wrapper.close_if_unusable_or_obsolete()  # Django checks it here, and it is fine
     assert checks == [1]
     assert db_wrapper.proven_at == proven_at, "a request with an error proves nothing"
+
+
+# prepared_cursor() ---------------------------------------------------------------------
+
+PREPARED = "SELECT %s::int + 1 AS roadmap_prepared_test"
+
+
+def prepared_statements(marker: str = "roadmap_prepared_test") -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall() if marker in row[0]]
+
+
+def test_a_prepared_cursor_prepares_its_statement_once_per_connection(django_assert_num_queries):
+    from roadmap_site.db import prepared_cursor
+
+    for value in (1, 2, 3):
+        with django_assert_num_queries(1) as captured, prepared_cursor(connection) as cursor:
+            cursor.execute(PREPARED, [value])
+            assert cursor.fetchone() == (value + 1,)
+        assert captured.captured_queries[0]["sql"] == f"SELECT {value}::int + 1 AS roadmap_prepared_test"
+    assert len(prepared_statements()) == 1  # parsed and planned once, run three times
+    with connection.cursor() as cursor:  # Django's own cursors still bind on the client and prepare nothing
+        cursor.execute("SELECT %s::int + 2 AS roadmap_prepared_test", [1])
+    assert len(prepared_statements()) == 1
+
+
+def test_prepared_statements_can_be_turned_off(settings):
+    from roadmap_site.db import prepared_cursor
+
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    with prepared_cursor(connection) as cursor:
+        cursor.execute("SELECT %s::int + 3 AS roadmap_prepared_off", [1])
+        assert cursor.fetchone() == (4,)
+    assert prepared_statements("roadmap_prepared_off") == []
