@@ -29,6 +29,8 @@ from django.utils import timezone
 from accounts import backends
 
 MAX_KNOWN = 20_000  # session keys remembered per process (then forgotten all at once, and learnt again)
+# Copies of sessions with their users kept per process (about 1 KB each, so a few MB at most).
+MAX_COPIES = 4_096
 
 
 class KnownSessions:
@@ -84,7 +86,7 @@ class LearnerCopies:
     place, and drops it.
     """
 
-    def __init__(self, limit: int = MAX_KNOWN) -> None:
+    def __init__(self, limit: int = MAX_COPIES) -> None:
         self.limit = limit
         self.epoch = 0
         self._copies: dict[str, LearnerCopy] = {}  # by the session key's SHA-256, as notified
