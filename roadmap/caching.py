@@ -27,8 +27,9 @@ A cached learner page is the one the view rendered, with a placeholder where
 its CSRF tokens go; each response gets this request's own freshly masked token
 (so the BREACH mitigation of masking is kept). Once stored, the same
 middleware answers it before the stack too (``learner_page``), after one
-query for the session and its user and every check Django's authentication
-makes. Pages are cached per path and
+query for the session and its user (none on PostgreSQL while the process's
+copy of them stands, ``accounts.sessions.learners``) and every check
+Django's authentication makes. Pages are cached per path and
 query, theme and viewer: anonymous visitors share one copy (with an ETag for
 conditional GETs), each learner has their own. Never cached: staff (they see
 drafts and edit content), requests with messages waiting to be shown, query
@@ -269,8 +270,9 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
     """A learner's cached page, for a request with a session this process knows (``CachedPageMiddleware``).
 
     What the full stack would answer, with one query (the session and its user,
-    ``accounts/sessions.py``) and none of the middleware, routing and view in
-    between. It makes every check ``django.contrib.auth.get_user()`` and
+    ``accounts/sessions.py``; none while the feed's lease holds and the
+    process's copy of them stands) and none of the middleware, routing and
+    view in between. It makes every check ``django.contrib.auth.get_user()`` and
     ``UserBackend`` make (a live, unexpired session; its signature; the user it
     names, active, with the backend and password hash it was logged in with)
     and serves only a page the full stack already rendered for this learner,
