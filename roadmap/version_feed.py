@@ -152,14 +152,24 @@ class VersionFeed:
 
             def confirm() -> None:
                 # LISTEN came first: a change committed after this read is notified, so nothing slips between.
-                started = time.monotonic()
-                row = connection.execute(f"SELECT value FROM {table} WHERE id = 1").fetchone()
+                while True:
+                    started = time.monotonic()
+                    row = connection.execute(f"SELECT value FROM {table} WHERE id = 1").fetchone()
+                    # What was notified before the answer is applied before the lease is renewed (after
+                    # a hang, a whole backlog); a content change among it means reading again.
+                    content_changed = False
+                    for notification in connection.notifies(timeout=0):
+                        if notification.channel == LEARNERS_CHANNEL:
+                            learners.changed(notification.payload)
+                        else:
+                            content_changed = True
+                    if not content_changed:
+                        break
                 self._value = row[0] if row else None
                 self._confirmed_at = started  # the value was current at least as of when the read was sent
 
             confirm()
             while not self._stop.is_set():
-                # Notifications that came during confirm() are delivered first, in order.
                 for notification in connection.notifies(timeout=RECHECK):
                     if notification.channel == LEARNERS_CHANNEL:
                         learners.changed(notification.payload)

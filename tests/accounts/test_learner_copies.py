@@ -6,6 +6,7 @@ connection carries the notifications.
 """
 
 import hashlib
+import threading
 import time
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from accounts.models import User
 from accounts.sessions import LearnerCopies, LearnerCopy
 from roadmap import caching, version_feed
 from roadmap.models import Topic
-from roadmap.version_feed import LEARNERS_CHANNEL, LEASE, VersionFeed
+from roadmap.version_feed import LEARNERS_CHANNEL, LEASE, RECHECK, VersionFeed
 from tests.factories import make_user
 from tests.helpers import soup_of
 
@@ -268,3 +269,35 @@ def test_a_read_that_races_a_change_leaves_no_copy(ada_client, ada, monkeypatch)
     monkeypatch.setattr(sessions, "read_with_user", racing)
     ada_client.get("/dashboard/")
     assert sessions.learners.get(session_key(ada_client)) is None
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_what_is_notified_during_a_re_read_is_applied_before_the_lease_is_renewed(ada_client, ada, feed, monkeypatch):
+    warm(ada_client, "/dashboard/")
+    applied = []
+    real_changed = sessions.learners.changed
+
+    def changed(payload):
+        applied.append((payload, feed._confirmed_at))  # the confirmation standing when it is applied
+        real_changed(payload)
+
+    monkeypatch.setattr(sessions.learners, "changed", changed)
+    injected = {}
+    real_execute = psycopg.Connection.execute
+
+    def execute(self, query, *args, **kwargs):
+        if "roadmap_contentversion" in str(query) and not injected and threading.current_thread().daemon:
+            # The feed's re-read: a change commits, and its notification reaches the feed's
+            # connection while the read is on its way (as after a network stall).
+            injected["confirmed_at"] = feed._confirmed_at
+            params = connections["default"].get_connection_params()
+            params.pop("cursor_factory", None)
+            with psycopg.connect(**params, autocommit=True) as other:  # not Django's: this is the feed's thread
+                other.execute(f"UPDATE {User._meta.db_table} SET first_name = 'Ada' WHERE id = %s", [ada.pk])
+            time.sleep(0.1)
+        return real_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", execute)
+    assert wait_for(lambda: sessions.learners.get(session_key(ada_client)) is None, timeout=RECHECK + 2)
+    assert (f"user:{ada.pk}", injected["confirmed_at"]) in applied  # applied before the re-read renewed the lease
