@@ -40,3 +40,21 @@ def empty_cache():
     cache.clear()
     local_pages.clear()
     _numbered_topics.cache_clear()
+
+
+@pytest.fixture
+def served(monkeypatch) -> list[str]:
+    """The paths roadmap.caching.learner_page answered itself, before the middleware stack."""
+    from roadmap import caching
+
+    answered: list[str] = []
+    real = caching.learner_page
+
+    def spy(request):
+        response = real(request)
+        if response is not None:
+            answered.append(request.get_full_path())
+        return response
+
+    monkeypatch.setattr(caching, "learner_page", spy)
+    return answered

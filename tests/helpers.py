@@ -1,6 +1,19 @@
-"""HTML helpers shared by the tests: parse pages and read them like a user would."""
+"""Helpers shared by the tests: parse pages and read them like a user would; wait for another thread."""
+
+import time
+from collections.abc import Callable
 
 from bs4 import BeautifulSoup
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 3.0) -> object:
+    """The condition's value once it is true, or its last value after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.01)
 
 
 def soup_of(response) -> BeautifulSoup:

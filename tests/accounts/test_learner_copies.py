@@ -21,26 +21,17 @@ from django.test import Client
 from accounts import services, sessions
 from accounts.models import User
 from accounts.sessions import LearnerCopies, LearnerCopy
-from roadmap import caching, version_feed
+from roadmap import version_feed
 from roadmap.models import Topic
 from roadmap.version_feed import LEARNERS_CHANNEL, LEASE, RECHECK, VersionFeed
 from tests.factories import make_user
-from tests.helpers import soup_of
+from tests.helpers import soup_of, wait_for
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="NOTIFY triggers need PostgreSQL")
 
 PASSWORD = "correct-horse-battery-staple"
 ROADMAP = "/roadmaps/django-roadmap/"
 TOPIC = ROADMAP + "django-orm-object-relational-mapping/querysets/"
-
-
-def wait_for(condition, timeout: float = 3.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.01)
 
 
 def copy_of(pk) -> LearnerCopy:
@@ -103,21 +94,6 @@ def feed(settings, monkeypatch):
     yield own
     own.stop()
     sessions.learners.clear()
-
-
-@pytest.fixture
-def served(monkeypatch) -> list[str]:
-    answered: list[str] = []
-    real = caching.learner_page
-
-    def spy(request):
-        response = real(request)
-        if response is not None:
-            answered.append(request.get_full_path())
-        return response
-
-    monkeypatch.setattr(caching, "learner_page", spy)
-    return answered
 
 
 @pytest.fixture

@@ -36,22 +36,6 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
-def served(monkeypatch) -> list[str]:
-    """The paths learner_page answered itself."""
-    answered: list[str] = []
-    real = caching.learner_page
-
-    def spy(request):
-        response = real(request)
-        if response is not None:
-            answered.append(request.get_full_path())
-        return response
-
-    monkeypatch.setattr(caching, "learner_page", spy)
-    return answered
-
-
-@pytest.fixture
 def ada(seeded):
     return make_user(username="ada", password=PASSWORD)
 

@@ -8,7 +8,6 @@ transaction commits, which the rest of the suite's transactions never do
 import os
 import threading
 import time
-from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -19,20 +18,12 @@ from roadmap import version_feed
 from roadmap.caching import content_changed, content_version, local_pages
 from roadmap.models import ContentVersion, Topic
 from roadmap.version_feed import LEASE, RECHECK, VersionFeed
+from tests.helpers import wait_for
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="LISTEN/NOTIFY needs PostgreSQL")
 
 ROADMAP = "/roadmaps/django-roadmap/"
 TOPIC = ROADMAP + "django-orm-object-relational-mapping/querysets/"
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 3.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.01)
 
 
 def stored_version() -> str:
