@@ -20,17 +20,23 @@ import hashlib
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
-from django.contrib.auth import SESSION_KEY
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.messages.storage.session import SessionStorage
 from django.contrib.sessions.backends import cached_db
 from django.db import router
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts import backends
 
 MAX_KNOWN = 20_000  # session keys remembered per process (then forgotten all at once, and learnt again)
 # Copies of sessions with their users kept per process (about 1 KB each, so a few MB at most).
 MAX_COPIES = 4_096
+_USER_BACKEND = "accounts.backends.UserBackend"
 
 
 class KnownSessions:
@@ -212,3 +218,38 @@ def user_id_of(data: dict) -> int | None:
         return backends.User._meta.pk.to_python(data[SESSION_KEY])
     except Exception:  # noqa: BLE001 - a malformed id: not ours to judge, auth.get_user() will
         return None
+
+
+def signed_in_learner(session_data: str, user, user_id: int) -> bool:
+    """Whether this session row, with this user row, is a logged-in learner as ``auth.get_user()`` would find.
+
+    Every check Django's ``get_user()`` and ``UserBackend`` make: the data's
+    signature, the user id and backend it names, the session hash against the
+    user's password hash, an active user. Staff are never learners here (they
+    see drafts), nor is a session holding messages. The answer depends only on
+    the two rows and the settings, so it is remembered per row.
+    """
+    data = _decoded_session(session_data, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+    session_hash = data.get(HASH_SESSION_KEY)
+    return bool(
+        user_id_of(data) == user_id == user.pk
+        and data.get(BACKEND_SESSION_KEY) == _USER_BACKEND
+        and _USER_BACKEND in settings.AUTHENTICATION_BACKENDS
+        and session_hash
+        and constant_time_compare(session_hash, _session_auth_hash(type(user), user.password, settings.SECRET_KEY))
+        and user.is_active
+        and not user.is_staff
+        and SessionStorage.session_key not in data
+    )
+
+
+@lru_cache(maxsize=4096)
+def _session_auth_hash(user_class: type, password: str, secret_key: str) -> str:
+    """``user.get_session_auth_hash()``: an HMAC of the password hash (under this secret key), once per password."""
+    return user_class(password=password).get_session_auth_hash()
+
+
+@lru_cache(maxsize=4096)
+def _decoded_session(session_data: str, secret_key: str, fallbacks: tuple[str, ...]) -> MappingProxyType:
+    """A session's data as its store decodes it under these keys (signature checked); read-only, as it is shared."""
+    return MappingProxyType(SessionStore().decode(session_data))

@@ -45,20 +45,16 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, wraps
-from types import MappingProxyType
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware, get_token
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.http import http_date
 
 from accounts import backends, sessions
@@ -83,7 +79,6 @@ _CSRF_BASE = len(CSRF_ALLOWED_CHARS)
 # Random bytes from this value up are dropped, so that every character is equally likely.
 _CSRF_UNBIASED = 256 - 256 % _CSRF_BASE
 _CSRF_MIDDLEWARE = CsrfViewMiddleware(lambda request: HttpResponse())
-_USER_BACKEND = "accounts.backends.UserBackend"
 # What add_never_cache_headers() writes (with Expires: now).
 _NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
@@ -308,18 +303,7 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
         if version is not None and sessions.read_alias() == version_feed.feed.alias:
             keep = sessions.LearnerCopy(session_data, user, expire_date), epoch
         version = user.content_version
-    data = _decoded_session(session_data, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
-    session_hash = data.get(HASH_SESSION_KEY)
-    if (
-        sessions.user_id_of(data) != user_id
-        or data.get(BACKEND_SESSION_KEY) != _USER_BACKEND
-        or _USER_BACKEND not in settings.AUTHENTICATION_BACKENDS
-        or not session_hash
-        or not constant_time_compare(session_hash, _session_auth_hash(type(user), user.password, settings.SECRET_KEY))
-        or not user.is_active
-        or user.is_staff
-        or SessionStorage.session_key in data
-    ):
+    if not sessions.signed_in_learner(session_data, user, user_id):
         return None
     if keep is not None:
         sessions.learners.put(session_key, *keep)
@@ -331,10 +315,18 @@ def learner_page(request: HttpRequest) -> HttpResponse | None:
     request.META["CSRF_COOKIE"] = secret
     response = _learner_response(request, page)
     # What the middlewares it skips add: the CSRF cookie sent again (CsrfViewMiddleware,
-    # after get_token()), Vary (SessionMiddleware), never-cache (PrivatePagesMiddleware)
-    # and X-Frame-Options. The last three as the functions they call write them into a
-    # response that has none of them yet (patch_vary_headers, add_never_cache_headers).
+    # after get_token()), and the headers of a learner's response.
     _CSRF_MIDDLEWARE.process_response(request, response)
+    return private_headers(response)
+
+
+def private_headers(response: HttpResponse) -> HttpResponse:
+    """What the middlewares after ``CachedPageMiddleware`` add to a learner's response that has none of them yet.
+
+    Vary (SessionMiddleware, the session was read), never-cache
+    (PrivatePagesMiddleware) and X-Frame-Options, as the functions they call
+    (``patch_vary_headers``, ``add_never_cache_headers``) would write them.
+    """
     headers = response.headers
     headers["Vary"] = "Cookie"
     headers["Expires"] = http_date()
@@ -395,27 +387,36 @@ def cached_page(*, query: Mapping[str, Iterable[str]] | None = None) -> Callable
 
 
 class CachedPageMiddleware:
-    """Answer visitors without a session from the page cache, before sessions, authentication and URL routing.
+    """Answer what needs no more, before sessions, authentication and URL routing.
 
-    Sits after WhiteNoise and before SessionMiddleware. Only GET and HEAD
-    requests without a session or messages cookie qualify; anything not in the
-    cache goes down the full stack, whose view stores it for the next visitor.
-    The response carries the headers the full stack would give it.
+    Sits after WhiteNoise and before SessionMiddleware. GET and HEAD requests
+    without a messages cookie are answered from the page cache: visitors
+    without a session (``anonymous_page``) and learners whose page is stored
+    (``learner_page``); a learner's tick-off form POST is answered by
+    ``accounts.ticks.tick_response``. Anything else, or not in the cache, goes
+    down the full stack, whose view stores the page for the next request. The
+    responses carry the headers the full stack would give them.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from accounts.ticks import tick_response  # it imports the views, which import this module
+
         self.get_response = get_response
+        self.tick_response = tick_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = sessions.preloaded.set(None)
         try:
+            response = None
             if request.method in ("GET", "HEAD") and CookieStorage.cookie_name not in request.COOKIES:
                 if settings.SESSION_COOKIE_NAME not in request.COOKIES:
                     response = anonymous_page(request)
                 else:
                     response = learner_page(request)
-                if response is not None:
-                    return response
+            elif request.method == "POST" and settings.SESSION_COOKIE_NAME in request.COOKIES:
+                response = self.tick_response(request)
+            if response is not None:
+                return response
             return self.get_response(request)
         finally:
             sessions.preloaded.reset(token)
@@ -469,18 +470,6 @@ def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if not response.streaming and _PLACEHOLDER in response.content:
         response.content = response.content.replace(_PLACEHOLDER, get_token(request).encode())
     return response
-
-
-@lru_cache(maxsize=4096)
-def _session_auth_hash(user_class: type, password: str, secret_key: str) -> str:
-    """``user.get_session_auth_hash()``: an HMAC of the password hash (under this secret key), once per password."""
-    return user_class(password=password).get_session_auth_hash()
-
-
-@lru_cache(maxsize=4096)
-def _decoded_session(session_data: str, secret_key: str, fallbacks: tuple[str, ...]) -> MappingProxyType:
-    """A session's data as its store decodes it under these keys (signature checked); read-only, as it is shared."""
-    return MappingProxyType(sessions.SessionStore().decode(session_data))
 
 
 def _learner_response(request: HttpRequest, page: Page) -> HttpResponse:

@@ -34,12 +34,14 @@ def empty_cache():
     """Every test starts with an empty cache (the local-memory cache outlives a test's database)."""
     from django.core.cache import cache
 
+    from accounts.ticks import last_read
     from roadmap.caching import local_pages
     from roadmap.selectors import _numbered_topics
 
     cache.clear()
     local_pages.clear()
     _numbered_topics.cache_clear()
+    last_read.clear()
 
 
 @pytest.fixture
