@@ -277,3 +277,20 @@ def test_what_is_notified_during_a_re_read_is_applied_before_the_lease_is_renewe
     monkeypatch.setattr(psycopg.Connection, "execute", execute)
     assert wait_for(lambda: sessions.learners.get(session_key(ada_client)) is None, timeout=RECHECK + 2)
     assert (f"user:{ada.pk}", injected["confirmed_at"]) in applied  # applied before the re-read renewed the lease
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_changes_is_applied_whole(feed, monkeypatch):
+    """Notifications coming one after another are taken in batches (version_feed.BATCH); none is lost."""
+    wakeups = []
+    real_sleep = version_feed.time.sleep
+    monkeypatch.setattr(version_feed.time, "sleep", lambda seconds: (wakeups.append(seconds), real_sleep(seconds)))
+    for pk in range(1, 201):
+        sessions.learners.put(f"key-{pk}", copy_of(pk), sessions.learners.epoch)
+    with connection.cursor() as cursor:
+        for pk in range(1, 201):  # each in its own transaction, as 200 learners' ticks
+            cursor.execute("SELECT pg_notify(%s, %s)", [LEARNERS_CHANNEL, f"user:{pk}"])
+    assert wait_for(lambda: len(sessions.learners) == 0)
+    assert feed.current() is not None  # the lease still holds
+    assert 0 < len([s for s in wakeups if s == version_feed.BATCH]) < 200
