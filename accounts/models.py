@@ -67,8 +67,14 @@ NOT_STARTED = "not_started"
 class Progress(models.Model):
     """A learner's status on one topic; no row means "not started"."""
 
+    # No index of its own on user: the unique (user, topic) and progress_user_recent lead with it,
+    # and every tick-off would maintain a third copy for nothing.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="progress"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="progress",
+        db_index=False,
     )
     topic = models.ForeignKey(
         "roadmap.Topic", verbose_name=_("topic"), on_delete=models.PROTECT, related_name="progress"
@@ -94,7 +100,10 @@ class Progress(models.Model):
 class ProgressEvent(models.Model):
     """One acknowledged status change, for the dashboard's recent activity."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress_events")
+    # Indexed by progressevent_user_recent, which leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress_events", db_index=False
+    )
     topic = models.ForeignKey("roadmap.Topic", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(_("status"), max_length=20, choices=[*Status.choices, (NOT_STARTED, _("Not started"))])
     created_at = models.DateTimeField(_("when"))
@@ -111,7 +120,8 @@ class ProgressEvent(models.Model):
 class Note(models.Model):
     """A learner's private note on a topic (plain text)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    # Indexed by the unique (user, topic) and note_user_recent, which lead with it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes", db_index=False)
     topic = models.ForeignKey("roadmap.Topic", verbose_name=_("topic"), on_delete=models.PROTECT, related_name="notes")
     text = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
