@@ -11,7 +11,8 @@ with one statement:
   form POST is taken (not the script's JSON, which asks for the learner's new
   percentages too);
 - CSRF: ``CsrfViewMiddleware``'s own ``process_request`` and
-  ``process_view``, and the view's own form;
+  ``process_view``; the status checked against what the view's form
+  accepts (``services.STATUS_VALUES``, asserted equal in the tests);
 - the session: the row and its user as this process last read them, checked
   as ``auth.get_user()`` checks them (``sessions.signed_in_learner``), and
   then made sure of by the write itself: ``services.progress_set_signed_in``
