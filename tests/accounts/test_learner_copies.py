@@ -90,10 +90,12 @@ def feed(settings, monkeypatch):
     own = VersionFeed()
     monkeypatch.setattr(version_feed, "feed", own)
     own.current()  # starts its thread
-    assert wait_for(own.current)
-    yield own
-    own.stop()
-    sessions.learners.clear()
+    try:
+        assert wait_for(own.current)
+        yield own
+    finally:  # even when it never came up: a thread left behind would hold a connection to the test database
+        own.stop()
+        sessions.learners.clear()
 
 
 @pytest.fixture
@@ -281,7 +283,7 @@ def test_what_is_notified_during_a_re_read_is_applied_before_the_lease_is_renewe
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_a_burst_of_changes_is_applied_whole(feed, monkeypatch):
+def test_a_burst_of_changes_is_applied_whole(seeded, feed, monkeypatch):
     """Notifications coming one after another are taken in batches (version_feed.BATCH); none is lost."""
     wakeups = []
     real_sleep = version_feed.time.sleep
