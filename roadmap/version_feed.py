@@ -19,10 +19,10 @@ the thread has reconnected. So:
 
 - normally, a change is seen by every process as soon as PostgreSQL has
   delivered its notification (well under a millisecond on one host or LAN),
-  plus ``BATCH`` (2 ms: the thread lets the notifications right behind a
-  first one arrive, so that a stream of ticks wakes every process's thread
-  a few times rather than once per tick, which cost a tick a tenth of its
-  throughput), the same order of delay as a streaming read replica's, which
+  plus, for learners' changes only, ``BATCH`` (2 ms: the thread lets the
+  notifications right behind a first one arrive, so that a stream of ticks
+  wakes every process's thread a few times rather than once per tick, which
+  cost a tick a tenth of its throughput), the same order of delay as a streaming read replica's, which
   anonymous page views may already use (``roadmap_site/routers.py``);
 - whatever fails, the copy is never older than ``LEASE`` seconds;
 - editors never use it, and learners only for a page that was stored for
@@ -175,9 +175,10 @@ class VersionFeed:
             confirm()
             while not self._stop.is_set():
                 notifications = list(connection.notifies(timeout=RECHECK, stop_after=1))
-                if notifications:
-                    # A stream of changes (learners ticking topics off) is taken in batches: each
-                    # wake-up costs every process's thread more than the notifications it brings.
+                if notifications and all(notification.channel == LEARNERS_CHANNEL for notification in notifications):
+                    # A stream of learners' changes (ticks) is taken in batches: each wake-up costs every
+                    # process's thread more than the notifications it brings. A content change is not
+                    # kept waiting: the next request anywhere must show it (the cluster smoke test).
                     time.sleep(BATCH)
                     notifications += connection.notifies(timeout=0)
                 content_changed = False
