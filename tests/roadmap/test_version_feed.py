@@ -138,6 +138,21 @@ def test_a_change_made_without_a_notification_is_seen_within_the_recheck(feed, s
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
+def test_a_content_change_never_waits_for_a_batch(feed, seeded, monkeypatch):
+    """Only learners' notifications are batched (version_feed.BATCH): an edit is applied as soon as it arrives."""
+    assert wait_for(feed.current)
+    slept = []
+    real_sleep = version_feed.time.sleep
+    monkeypatch.setattr(version_feed.time, "sleep", lambda seconds: (slept.append(seconds), real_sleep(seconds)))
+    topic = Topic.objects.first()
+    topic.title += " (edited)"
+    topic.save()
+    assert wait_for(lambda: feed.current() == stored_version())
+    assert version_feed.BATCH not in slept
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
 def test_a_lost_connection_is_distrusted_at_once_and_replaced(feed, seeded, caplog):
     assert wait_for(feed.current)
     with connection.cursor() as cursor:
