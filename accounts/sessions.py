@@ -40,21 +40,21 @@ _USER_BACKEND = "accounts.backends.UserBackend"
 
 
 class KnownSessions:
-    """Session key -> user id, as this process has seen them loaded."""
+    """Session key -> what this process has learnt of it (``known``: its user id), bounded."""
 
     def __init__(self, limit: int = MAX_KNOWN) -> None:
         self.limit = limit
-        self._users: dict[str, int] = {}
+        self._users: dict[str, object] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> int | None:
+    def get(self, key: str):
         return self._users.get(key)
 
-    def learn(self, key: str, user_id: int) -> None:
+    def learn(self, key: str, value: object) -> None:
         with self._lock:
             if len(self._users) >= self.limit:
-                self._users.clear()
-            self._users[key] = user_id
+                self._users.clear()  # forget them all, and learn them again
+            self._users[key] = value
 
     def forget(self, key: str) -> None:
         self._users.pop(key, None)

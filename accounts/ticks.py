@@ -32,7 +32,6 @@ On SQLite (no data-modifying CTEs), or with sessions, users and progress in
 different databases, every tick goes down the full stack.
 """
 
-import threading
 from functools import lru_cache
 
 from django.conf import settings
@@ -64,31 +63,8 @@ class _CsrfCheck(CsrfViewMiddleware):
 _CSRF = _CsrfCheck(lambda request: HttpResponse())
 
 
-class LastRead:
-    """Session key -> the session's and its user's rows as this process last read and verified them."""
-
-    def __init__(self, limit: int = MAX_ROWS) -> None:
-        self.limit = limit
-        self._rows: dict[str, sessions.LearnerCopy] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> sessions.LearnerCopy | None:
-        return self._rows.get(key)
-
-    def put(self, key: str, rows: sessions.LearnerCopy) -> None:
-        with self._lock:
-            if len(self._rows) >= self.limit and key not in self._rows:
-                self._rows.clear()  # forget them all; the next ticks read them again
-            self._rows[key] = rows
-
-    def clear(self) -> None:
-        self._rows.clear()
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-last_read = LastRead()
+# Session key -> the session's and its user's rows as this process last read and verified them.
+last_read = sessions.KnownSessions(limit=MAX_ROWS)
 
 
 def tick_response(request: HttpRequest) -> HttpResponse | None:
@@ -186,7 +162,7 @@ def _tick(
                 topic=topic,
                 status=status,
             ):
-                last_read.put(session_key, rows)
+                last_read.learn(session_key, rows)
                 return rows, topic
         if fresh:
             return None

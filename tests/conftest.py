@@ -44,13 +44,13 @@ def empty_cache():
     last_read.clear()
 
 
-@pytest.fixture
-def served(monkeypatch) -> list[str]:
-    """The paths roadmap.caching.learner_page answered itself, before the middleware stack."""
-    from roadmap import caching
+def answered_by(monkeypatch, module, name: str) -> list[str]:
+    """Spy on a fast path ``module.name(request)``: the paths it answered itself (not None) are listed.
 
+    Middleware takes the function when it is built, so a test client made after this sees the spy.
+    """
     answered: list[str] = []
-    real = caching.learner_page
+    real = getattr(module, name)
 
     def spy(request):
         response = real(request)
@@ -58,5 +58,13 @@ def served(monkeypatch) -> list[str]:
             answered.append(request.get_full_path())
         return response
 
-    monkeypatch.setattr(caching, "learner_page", spy)
+    monkeypatch.setattr(module, name, spy)
     return answered
+
+
+@pytest.fixture
+def served(monkeypatch) -> list[str]:
+    """The paths roadmap.caching.learner_page answered itself, before the middleware stack."""
+    from roadmap import caching
+
+    return answered_by(monkeypatch, caching, "learner_page")

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts import services, ticks
 from accounts.models import Progress, ProgressEvent, User
+from tests.conftest import answered_by
 from tests.factories import make_user
 from tests.helpers import soup_of, text
 
@@ -35,18 +36,8 @@ OTHER = "/roadmaps/django-roadmap/django-orm-object-relational-mapping/models/pr
 
 @pytest.fixture
 def answered(monkeypatch) -> list[str]:
-    """The tick-offs accounts.ticks answered itself (the middleware takes tick_response when it is built)."""
-    paths: list[str] = []
-    real = ticks.tick_response
-
-    def spy(request):
-        response = real(request)
-        if response is not None:
-            paths.append(request.path)
-        return response
-
-    monkeypatch.setattr(ticks, "tick_response", spy)
-    return paths
+    """The tick-offs accounts.ticks answered itself."""
+    return answered_by(monkeypatch, ticks, "tick_response")
 
 
 def log_in(username: str, **client_options) -> Client:
