@@ -30,12 +30,6 @@ class User(AbstractUser):
         default=False,
         help_text=_("Show your display name, avatar, bio and progress on a public page. Notes are never shown."),
     )
-    # Changes (to a new random value) whenever the learner's progress or notes
-    # change (accounts/signals.py): pages rendered for this learner are cached
-    # under it, so a cached page never shows old progress. Random rather than a
-    # counter, so that a database restored from a backup never meets pages
-    # cached for a later state under the same value.
-    state_version = models.CharField(max_length=32, default="", editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

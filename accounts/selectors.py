@@ -1,16 +1,13 @@
 """Reads of learners' progress, each with a fixed number of queries.
 
-``ProgressSummary`` is the only place a percentage is computed, so every page
-shows the same figure: percent = (done + skipped) / topics, rounded down, so
-100 % means every topic is finished and a finished roadmap is never "99 %".
-Progress rows always point at existing topics (``on_delete=PROTECT``), so the
-totals cannot drift from the curriculum. Topics and totals are the published
-topics only: progress on an unpublished topic is kept but counts nowhere until
-the topic is published again.
+``roadmap.progress.ProgressSummary`` is the only place a percentage is
+computed, so every page shows the same figure. Progress rows always point at
+existing topics (``on_delete=PROTECT``), so the totals cannot drift from the
+curriculum. Topics and totals are the published topics only: progress on an
+unpublished topic is kept but counts nowhere until the topic is published again.
 """
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -19,117 +16,14 @@ from django.http import Http404
 
 from accounts.models import NOT_STARTED, Note, Progress, ProgressEvent, Status, User
 from roadmap.models import Roadmap, Stage, Topic
+from roadmap.progress import FINISHED, ProgressSummary, changed_since_done
 from roadmap.selectors import numbered
-
-FINISHED = frozenset({Status.DONE, Status.SKIPPED})
-
-
-@dataclass(frozen=True)
-class ProgressSummary:
-    total: int
-    done: int = 0
-    in_progress: int = 0
-    skipped: int = 0
-
-    @classmethod
-    def from_statuses(cls, total: int, statuses: Iterable[str]) -> "ProgressSummary":
-        counts = Counter(statuses)
-        return cls(
-            total=total,
-            done=counts[Status.DONE],
-            in_progress=counts[Status.IN_PROGRESS],
-            skipped=counts[Status.SKIPPED],
-        )
-
-    @property
-    def finished(self) -> int:
-        return self.done + self.skipped
-
-    @property
-    def left(self) -> int:
-        return self.total - self.finished
-
-    @property
-    def percent(self) -> int:
-        return self.finished * 100 // self.total if self.total else 0
-
-    @property
-    def is_complete(self) -> bool:
-        return self.total > 0 and self.finished == self.total
-
-    @property
-    def is_started(self) -> bool:
-        return bool(self.done or self.in_progress or self.skipped)
-
-    @property
-    def label(self) -> str:
-        parts = [f"{self.done} of {self.total} done"]
-        if self.in_progress:
-            parts.append(f"{self.in_progress} in progress")
-        if self.skipped:
-            parts.append(f"{self.skipped} skipped")
-        return " · ".join(parts)
-
-    def as_dict(self) -> dict:
-        return {
-            "total": self.total,
-            "done": self.done,
-            "in_progress": self.in_progress,
-            "skipped": self.skipped,
-            "finished": self.finished,
-            "left": self.left,
-            "is_complete": self.is_complete,
-            "percent": self.percent,
-            "label": self.label,
-        }
-
-
-def progress_by_topic(*, user: User, topics: Iterable[Topic]) -> dict[int, Progress]:
-    """The learner's records for these topics (1 query; none for anonymous users)."""
-    if not user.is_authenticated:
-        return {}
-    ids = [topic.pk for topic in topics]
-    return {p.topic_id: p for p in Progress.objects.filter(user=user, topic_id__in=ids)}
 
 
 def _overlay(topic: Topic, record: Progress | None) -> None:
     topic.record = record
     topic.status = record.status if record else NOT_STARTED
-    # "Updated since you completed it": the description or resources changed after completion.
-    topic.changed_since_done = bool(
-        record
-        and record.status == Status.DONE
-        and record.completed_at
-        and topic.content_updated_at
-        and topic.content_updated_at > record.completed_at
-    )
-
-
-def outline_progress_attach(*, user: User, roadmap: Roadmap) -> None:
-    """Overlay the learner's progress on a ``roadmap_outline`` (1 query, whatever the size).
-
-    Sets ``topic.record`` (a record or None), ``topic.status``,
-    ``stage.progress`` and ``roadmap.progress`` (``ProgressSummary``) in place.
-    """
-    records = {}
-    if user.is_authenticated:
-        mine = Progress.objects.filter(user=user, topic__stage__roadmap=roadmap, topic__is_published=True)
-        records = {p.topic_id: p for p in mine}
-    _outline_overlay(roadmap, records)
-
-
-def outline_keep_left(*, roadmap: Roadmap) -> int:
-    """ "Show only what's left": drop finished (done or skipped) topics from an overlaid outline.
-
-    Runs no query. Numbers and summaries were computed on the whole outline, so
-    they stay those of the full roadmap. Returns how many topics were hidden.
-    """
-    hidden = 0
-    for stage in roadmap.stage_list:
-        left = [topic for topic in stage.topic_list if topic.status not in FINISHED]
-        hidden += len(stage.topic_list) - len(left)
-        stage.topic_list = left
-    return hidden
+    topic.changed_since_done = changed_since_done(record, topic.content_updated_at)
 
 
 def _outline_overlay(roadmap: Roadmap, records: dict[int, Progress]) -> None:
@@ -144,14 +38,6 @@ def _outline_overlay(roadmap: Roadmap, records: dict[int, Progress]) -> None:
         stage.progress = ProgressSummary.from_statuses(len(stage.topic_list), stage_statuses)
         statuses += stage_statuses
     roadmap.progress = ProgressSummary.from_statuses(roadmap.topic_count, statuses)
-
-
-def topic_progress_attach(*, user: User, topics: list[Topic]) -> ProgressSummary:
-    """Set ``topic.record`` on each topic and return their summary (1 query)."""
-    records = progress_by_topic(user=user, topics=topics)
-    for topic in topics:
-        _overlay(topic, records.get(topic.pk))
-    return ProgressSummary.from_statuses(len(topics), (p.status for p in records.values()))
 
 
 def note_get(*, user: User, topic: Topic) -> Note | None:

@@ -23,11 +23,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import preferences, selectors, services
+from accounts import selectors, services
 from accounts.forms import AccountDeleteForm, NoteForm, ProfileForm, ProgressForm, SignupForm
 from accounts.models import NOT_STARTED, User
+from accounts.progress import LearnerProgress
 from roadmap import selectors as roadmap_selectors
-from roadmap.caching import cached_page, content_version
+from roadmap.preferences import THEME_COOKIE, THEME_COOKIE_MAX_AGE, THEMES
 
 STATUS_MESSAGES = {
     "done": "marked as done",
@@ -58,7 +59,6 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 def _wants_json(request: HttpRequest) -> bool:
     # Browsers' form submissions accept */*; only our script asks for JSON first.
-    # META rather than request.headers, which copies every header to answer (the tick-off's fast path asks).
     return request.META.get("HTTP_ACCEPT", "").startswith("application/json")
 
 
@@ -70,9 +70,7 @@ def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 @require_POST
 def progress_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
-    topic_obj = roadmap_selectors.topic_get_numbered(
-        user=request.user, version=content_version(request), roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic
-    )
+    topic_obj = roadmap_selectors.topic_get(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
     next_url = safe_next(request, fallback=topic_obj.get_absolute_url())
     if not request.user.is_authenticated:
         if _wants_json(request):
@@ -100,9 +98,7 @@ def progress_update(request: HttpRequest, roadmap: str, stage: str, topic: str) 
 
 @require_POST
 def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
-    topic_obj = roadmap_selectors.topic_get_numbered(
-        user=request.user, version=content_version(request), roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic
-    )
+    topic_obj = roadmap_selectors.topic_get(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
     next_url = safe_next(request, fallback=topic_obj.get_absolute_url())
     if not request.user.is_authenticated:
         return redirect_to_login(next_url)
@@ -112,8 +108,7 @@ def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> H
         detail = roadmap_selectors.topic_detail(
             user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic
         )
-        selectors.topic_progress_attach(user=request.user, topics=[detail.topic])
-        context = {"detail": detail, "note_form": form, "note": selectors.note_get(user=request.user, topic=topic_obj)}
+        context = {"detail": detail, **LearnerProgress().topic_context(request, topic=detail.topic, note_form=form)}
         return render(request, "roadmap/topic_detail.html", context, status=400)
     note = services.note_set(user=request.user, topic=topic_obj, text=form.cleaned_data["text"])
     messages.success(request, "Your note was saved." if note else "Your note was deleted.")
@@ -122,7 +117,6 @@ def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> H
 
 @login_required
 @require_GET
-@cached_page()
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/dashboard.html", {"dashboard": selectors.dashboard(user=request.user)})
 
@@ -181,7 +175,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 # Someone signed up with the same username or email since the form checked.
                 form.add_error(None, "That username or email address was taken a moment ago; please choose another.")
             else:
-                login(request, user, backend="accounts.backends.UserBackend")
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, f"Welcome, {user.username}! Your account was created.")
                 return redirect(next_url or "accounts:dashboard")
     else:
@@ -228,13 +222,13 @@ def delete(request: HttpRequest) -> HttpResponse:
 @require_POST
 def theme(request: HttpRequest) -> HttpResponse:
     choice = request.POST.get("theme", "")
-    if choice not in preferences.THEMES:
+    if choice not in THEMES:
         return _error(request, f"Unknown theme {choice[:20]!r}: choose auto, light or dark.", status=400)
     response = redirect(safe_next(request, fallback=reverse("roadmap:home")))
     response.set_cookie(
-        preferences.THEME_COOKIE,
+        THEME_COOKIE,
         choice,
-        max_age=preferences.THEME_COOKIE_MAX_AGE,
+        max_age=THEME_COOKIE_MAX_AGE,
         samesite="Lax",
         secure=request.is_secure(),
     )

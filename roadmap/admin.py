@@ -11,8 +11,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import Status
 from roadmap.models import Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
+from roadmap.progress import DONE, IN_PROGRESS, SKIPPED
 from roadmap_site.admin_input import ModelAdmin, TabularInline
 
 
@@ -250,9 +250,9 @@ class TopicAdmin(LearnerDataDeleteSummaryMixin, ModelAdmin):
             .get_queryset(request)
             .annotate(
                 resource_count=Count("resources", distinct=True),
-                done_count=Count("progress", filter=Q(progress__status=Status.DONE), distinct=True),
-                in_progress_count=Count("progress", filter=Q(progress__status=Status.IN_PROGRESS), distinct=True),
-                skipped_count=Count("progress", filter=Q(progress__status=Status.SKIPPED), distinct=True),
+                done_count=Count("progress", filter=Q(progress__status=DONE), distinct=True),
+                in_progress_count=Count("progress", filter=Q(progress__status=IN_PROGRESS), distinct=True),
+                skipped_count=Count("progress", filter=Q(progress__status=SKIPPED), distinct=True),
             )
         )
 

@@ -1,9 +1,13 @@
+"""Template context for every page: the roadmaps of the header's navigation."""
+
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from roadmap.caching import TIMEOUT, content_version
+from pagecache import make_key
+from pagecache.keys import TIMEOUT
 from roadmap.models import Roadmap
+from roadmap.selectors import content_version
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -18,7 +22,7 @@ def navigation(request: HttpRequest) -> dict:
         if version is None:
             return list(query)
         # Staff also see drafts: a list of their own.
-        key = f"nav:{version}:{'staff' if user.is_staff else 'public'}"
+        key = make_key("nav", version, "staff" if user.is_staff else "public")
         return cache.get_or_set(key, lambda: list(query), TIMEOUT)
 
     return {"nav_roadmaps": SimpleLazyObject(roadmaps)}

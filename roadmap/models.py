@@ -335,12 +335,10 @@ class ContentVersion(models.Model):
     """One row whose value changes with every change to the curriculum.
 
     Pages and fragments rendered from the curriculum are cached under this
-    value (``roadmap/caching.py``); ``roadmap/signals.py`` gives it a new
-    random value in the same transaction as any content change, so a cached
-    page is never stale, whichever app server or process made the change. A
-    random value rather than a counter: a database restored from a backup
-    brings back the value its content had, never one that cached pages of
-    later content were stored under.
+    value (``roadmap.selectors.content_version``, ``pagecache``). Database
+    triggers give it a new random value in the transaction of any change to a
+    curriculum table, whatever makes it (``migrations/0006``), so a cached page
+    is never stale, whichever app server or process made the change.
     """
 
     value = models.CharField(max_length=32)

@@ -19,8 +19,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 
-from accounts.selectors import topic_progress_attach
 from roadmap.models import KIND_RANK, Resource, Roadmap, RoadmapResource, Topic, TopicResource
+from roadmap.progress import NOT_STARTED, learner_progress
 from roadmap.selectors import topics_number
 
 SEARCH_CONFIG = "english"
@@ -107,7 +107,10 @@ def search(*, user, query: str, limit: int = 50) -> SearchResults:
 
     topics_number([*topics, *(topic for hit in resource_hits for topic in hit.topics)])
     if user.is_authenticated:
-        topic_progress_attach(user=user, topics=topics)
+        states = learner_progress().topic_states(user=user, topic_ids=[topic.pk for topic in topics])
+        for topic in topics:
+            state = states.get(topic.pk)
+            topic.status = state.status if state else NOT_STARTED
     else:
         for topic in topics:
             topic.status = None

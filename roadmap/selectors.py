@@ -7,12 +7,26 @@ consistently.
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
-from roadmap.models import Resource, ResourceLink, Roadmap, Stage, Topic, TopicResource
+from roadmap.models import ContentVersion, Resource, ResourceLink, Roadmap, Stage, Topic, TopicResource
+
+
+def content_version(request: HttpRequest | None = None) -> str | None:
+    """The curriculum's current version (1 query, once per request); None if its row is missing.
+
+    Database triggers give it a new value with every change to the curriculum,
+    whatever makes the change (``roadmap/migrations/0006_content_version_triggers.py``),
+    so cached fragments and pages keyed by it are never stale.
+    """
+    if request is not None and hasattr(request, "content_version"):
+        return request.content_version
+    version = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first()
+    if request is not None:
+        request.content_version = version
+    return version
 
 
 @dataclass(frozen=True)
@@ -113,53 +127,6 @@ def topic_get(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> T
     if not topic.stage.roadmap.is_visible_to(user):
         raise Http404("No such topic.")
     return topic
-
-
-def topic_get_numbered(*, user, version: str | None, roadmap_slug: str, stage_slug: str, topic_slug: str) -> Topic:
-    """``topic_get`` with ``topic.number`` and ``topic.stage.number`` set, from this process's memo of the
-    roadmap's topics (no query when warm).
-
-    For the tick-off and note POSTs, which only need the topic's id, title,
-    number and address: the roadmap's topics are read once per content version
-    (``roadmap.caching.content_version``; any curriculum change gives a new one)
-    and roadmap in each process, so POSTs on one topic after another cost no
-    topic query. The instances are shared and hold only those fields: read
-    them, never change them.
-    """
-    if version is None:  # no version row to key the memo on: read and number this one topic
-        topic = topic_get(user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug)
-        topics_number([topic])
-        return topic
-    topic = _numbered_topics(version, roadmap_slug).get((stage_slug, topic_slug))
-    if topic is None or not topic.stage.roadmap.is_visible_to(user):
-        raise Http404("No such topic.")
-    return topic
-
-
-# Per roadmap (and version: older ones age out); a 1,000-topic roadmap is about 1 MB of instances.
-@lru_cache(maxsize=16)
-def _numbered_topics(version: str, roadmap_slug: str) -> dict[tuple[str, str], Topic]:
-    """The roadmap's topics, numbered, by (stage slug, topic slug) (3 queries; 404 if no such roadmap)."""
-    # An unknown roadmap raises, so made-up slugs never push real roadmaps out of the memo.
-    roadmap = Roadmap.objects.only("id", "slug", "title", "is_published").filter(slug=roadmap_slug).first()
-    if roadmap is None:
-        raise Http404("No such topic.")
-    stages = numbered(list(Stage.objects.filter(roadmap=roadmap).only("id", "roadmap_id", "position", "slug", "title")))
-    by_id = {stage.pk: stage for stage in stages}
-    for stage in stages:
-        stage.roadmap = roadmap
-    topics: dict[tuple[str, str], Topic] = {}
-    per_stage: Counter[int] = Counter()
-    for topic in (
-        Topic.objects.published()
-        .filter(stage__roadmap=roadmap)
-        .only("id", "stage_id", "position", "slug", "title")
-        .order_by("stage__position", "stage__slug", "position", "slug")
-    ):
-        per_stage[topic.stage_id] += 1
-        topic.stage, topic.number = by_id[topic.stage_id], per_stage[topic.stage_id]
-        topics[topic.stage.slug, topic.slug] = topic
-    return topics
 
 
 def topics_number(topics: list[Topic]) -> None:

@@ -19,8 +19,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from roadmap.caching import content_changed
-from roadmap.models import Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
+from roadmap.models import Topic, TopicResource
 
 # Ids of the topics the running loaddata created; None outside loaddata.
 _loaded_topics: ContextVar[set[int] | None] = ContextVar("loaded_topics", default=None)
@@ -41,7 +40,7 @@ def _touch(topic_id: int) -> None:
 
 @receiver(pre_save, sender=Topic)
 def topic_track_description(sender, instance: Topic, update_fields=None, **kwargs) -> None:
-    instance._content_changed = False
+    instance.description_changed = False
     if instance.pk is None or (update_fields is not None and "description" not in update_fields):
         return
     old = Topic.objects.filter(pk=instance.pk).values("description", "content_updated_at").first()
@@ -49,7 +48,7 @@ def topic_track_description(sender, instance: Topic, update_fields=None, **kwarg
         return
     if old["description"] != instance.description:
         instance.content_updated_at = timezone.now()
-        instance._content_changed = True
+        instance.description_changed = True
     else:
         # A fixture row does not carry the timestamp: keep the stored one.
         instance.content_updated_at = old["content_updated_at"]
@@ -60,7 +59,7 @@ def topic_save_timestamp(sender, instance: Topic, created=False, raw=False, upda
     loaded = _loaded_topics.get()
     if raw and created and loaded is not None:
         loaded.add(instance.pk)
-    if instance._content_changed and update_fields is not None and "content_updated_at" not in update_fields:
+    if instance.description_changed and update_fields is not None and "content_updated_at" not in update_fields:
         _touch(instance.pk)
 
 
@@ -69,7 +68,7 @@ def link_track_resource(sender, instance: TopicResource, **kwargs) -> None:
     old_resource = None
     if instance.pk is not None:
         old_resource = TopicResource.objects.filter(pk=instance.pk).values_list("resource_id", flat=True).first()
-    instance._resource_changed = old_resource != instance.resource_id
+    instance.resource_changed = old_resource != instance.resource_id
 
 
 @receiver(post_save, sender=TopicResource)
@@ -77,25 +76,10 @@ def link_saved(sender, instance: TopicResource, raw=False, **kwargs) -> None:
     loaded = _loaded_topics.get()
     if raw and loaded is not None and instance.topic_id in loaded:
         return  # the topic arrived in this load, together with its links
-    if instance._resource_changed:
+    if instance.resource_changed:
         _touch(instance.topic_id)
 
 
 @receiver(post_delete, sender=TopicResource)
 def link_deleted(sender, instance: TopicResource, **kwargs) -> None:
     _touch(instance.topic_id)
-
-
-# Content version ------------------------------------------------------------------
-# Any saved or deleted row of the curriculum, whoever saves it (admin, importer,
-# loaddata, shell), gives the content a new version in the same transaction.
-CONTENT_MODELS = (Roadmap, Stage, Topic, Resource, RoadmapResource, TopicResource)
-
-
-def _content_changed(sender, **kwargs) -> None:
-    content_changed()
-
-
-for _model in CONTENT_MODELS:
-    post_save.connect(_content_changed, sender=_model, dispatch_uid=f"content-version-save-{_model.__name__}")
-    post_delete.connect(_content_changed, sender=_model, dispatch_uid=f"content-version-delete-{_model.__name__}")

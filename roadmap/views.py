@@ -1,59 +1,149 @@
-"""Curriculum pages: thin views over ``roadmap.selectors``, with the learner's progress overlaid.
+"""Curriculum pages: the shared curriculum rendered once per content version, the viewer's progress laid over it.
 
-Each page is cached for its viewer under the content version (``roadmap.caching``): never stale.
+The roadmap and stage pages keep their curriculum part as a cached fragment
+(``pagecache.fragment``, keyed by the content version) whose slots are filled
+per request from one query for the learner's states (``roadmap.progress``, the
+seam to the learners' app). Visitors without a login get whole stored pages
+(``pagecache.public_page``). How a request gets here, and why, is in
+``docs/architecture.md``.
 """
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote as urlquote
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from accounts import selectors as progress_selectors
-from accounts.forms import NoteForm
+from pagecache import fragment, make_key, public_page
+from roadmap import markup, selectors
 from roadmap import search as search_selectors
-from roadmap import selectors
-from roadmap.caching import cached_page
 from roadmap.forms import SearchForm
+from roadmap.preferences import theme_of
+from roadmap.progress import FINISHED, TopicState, changed_since_done, learner_progress, overlay
+
+public = public_page(version=selectors.content_version, vary=theme_of)
 
 
-@cached_page()
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What a page's title, breadcrumbs and header need of a roadmap or stage, stored with its fragment."""
+
+    pk: int
+    slug: str
+    title: str
+    url: str
+    description: str = ""
+    number: int | None = None
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+
+# (topic id, content_updated_at) for each topic of a stage, in order.
+TopicRows = tuple[tuple[int, datetime | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StageRows:
+    ref: Ref
+    topics: TopicRows
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRow:
+    """A topic on the stage page: what its progress buttons need besides the learner's status."""
+
+    pk: int
+    content_updated_at: datetime | None
+    number: str
+    title: str
+    progress_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineData:
+    roadmap: Ref
+    is_published: bool
+    stages: tuple[StageRows, ...]
+
+
+@public
 def home(request: HttpRequest) -> HttpResponse:
     roadmaps = selectors.roadmap_list(user=request.user)
-    summaries = progress_selectors.roadmap_summaries(user=request.user, roadmaps=roadmaps)
-    for roadmap in roadmaps:
-        roadmap.progress = summaries.get(roadmap.pk)
+    if request.user.is_authenticated:
+        summaries = learner_progress().roadmap_summaries(user=request.user, roadmaps=roadmaps)
+        for roadmap in roadmaps:
+            roadmap.progress = summaries.get(roadmap.pk)
     return render(request, "roadmap/home.html", {"roadmaps": roadmaps})
 
 
-@cached_page(query={"show": ["left"]})
+@public_page(version=selectors.content_version, vary=theme_of, query={"show": ["left"]})
 def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
-    outline = selectors.roadmap_outline(user=request.user, slug=roadmap)
-    # "?show=left" hides finished topics for a learner; any other value shows everything.
-    only_left = False
-    if request.user.is_authenticated:
-        progress_selectors.outline_progress_attach(user=request.user, roadmap=outline)
-        if request.GET.get("show") == "left":
-            only_left = True
-            progress_selectors.outline_keep_left(roadmap=outline)
-    return render(request, "roadmap/roadmap_detail.html", {"roadmap": outline, "only_left": only_left})
+    learner = request.user.is_authenticated
+
+    def build() -> tuple[dict, OutlineData]:
+        outline = selectors.roadmap_outline(user=request.user, slug=roadmap)
+        data = OutlineData(
+            roadmap=_ref(outline),
+            is_published=outline.is_published,
+            stages=tuple(StageRows(_ref(stage), _rows(stage.topic_list)) for stage in outline.stage_list),
+        )
+        return {"roadmap": outline, "learner": learner}, data
+
+    outline = _fragment(request, "outline", roadmap, learner, "roadmap/outline.html", build)
+    data: OutlineData = outline.data
+    _check_visible(request, data.is_published)
+    values = {}
+    if learner:
+        states = learner_progress().topic_states(user=request.user, roadmap_id=data.roadmap.pk)
+        values = _outline_values(request, data, states, only_left=request.GET.get("show") == "left")
+    return render(
+        request, "roadmap/roadmap_detail.html", {"roadmap": data.roadmap, "outline": outline.fill(request, values)}
+    )
 
 
-@cached_page()
+@public
 def stage_detail(request: HttpRequest, roadmap: str, stage: str) -> HttpResponse:
-    detail = selectors.stage_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage)
-    progress = None
-    if request.user.is_authenticated:
-        progress = progress_selectors.topic_progress_attach(user=request.user, topics=detail.stage.topic_list)
-    return render(request, "roadmap/stage_detail.html", {"detail": detail, "stage_progress": progress})
+    learner = request.user.is_authenticated
+
+    def build() -> tuple[dict, tuple]:
+        detail = selectors.stage_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage)
+        number = detail.stage.number
+        rows = tuple(
+            ControlRow(
+                topic.pk,
+                topic.content_updated_at,
+                f"{number}.{topic.number}",
+                topic.title,
+                reverse("accounts:progress", args=[roadmap, stage, topic.slug]),
+            )
+            for topic in detail.stage.topic_list
+        )
+        data = (_ref(detail.roadmap), detail.roadmap.is_published, _ref(detail.stage), rows)
+        return {"detail": detail, "learner": learner}, data
+
+    page = _fragment(request, "stage", f"{roadmap}/{stage}", learner, "roadmap/stage_outline.html", build)
+    roadmap_ref, is_published, stage_ref, rows = page.data
+    _check_visible(request, is_published)
+    values = {}
+    if learner:
+        states = learner_progress().topic_states(user=request.user, roadmap_id=roadmap_ref.pk, stage_id=stage_ref.pk)
+        values = _stage_values(request, stage_ref, rows, states)
+    context = {"roadmap": roadmap_ref, "stage": stage_ref, "outline": page.fill(request, values)}
+    return render(request, "roadmap/stage_detail.html", context)
 
 
-@cached_page()
+@public
 def topic_detail(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
     detail = selectors.topic_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
     context = {"detail": detail}
     if request.user.is_authenticated:
-        progress_selectors.topic_progress_attach(user=request.user, topics=[detail.topic])
-        note = progress_selectors.note_get(user=request.user, topic=detail.topic)
-        context["note_form"] = NoteForm(initial={"text": note.text if note else ""})
-        context["note"] = note
+        context.update(learner_progress().topic_context(request, topic=detail.topic))
     return render(request, "roadmap/topic_detail.html", context)
 
 
@@ -63,3 +153,84 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"]:
         results = search_selectors.search(user=request.user, query=form.cleaned_data["q"])
     return render(request, "roadmap/search.html", {"form": form, "results": results})
+
+
+# Fragments and their slots ------------------------------------------------------------------------------------
+
+# Per status: the topic row's attributes, the checkbox's state and the badge, built once.
+_ROW = {status: format_html(' data-status="{}"', status) for status in markup.STATUSES}
+_BADGE = {status: markup.status_badge(status) for status in markup.STATUSES}
+_TICK = {status: markup.tick_state(status) for status in markup.STATUSES}
+
+
+def _fragment(request: HttpRequest, kind: str, name: str, learner: bool, template: str, build: Callable):
+    """The page's shared part for this content version: one copy for learners (with slots), one for visitors."""
+    version = selectors.content_version(request)
+    key = None if version is None else make_key(kind, version, name, "learner" if learner else "visitor")
+    return fragment(key, template, build)
+
+
+def _check_visible(request: HttpRequest, is_published: bool) -> None:
+    # Drafts are for staff previewing them from the admin; the fragment may have been stored for one.
+    if not (is_published or (request.user.is_authenticated and request.user.is_staff)):
+        raise Http404("No such roadmap.")
+
+
+def _ref(item) -> Ref:
+    description = getattr(item, "description", "") or getattr(item, "summary", "")
+    return Ref(item.pk, item.slug, item.title, item.get_absolute_url(), description, getattr(item, "number", None))
+
+
+def _rows(topics) -> TopicRows:
+    return tuple((topic.pk, topic.content_updated_at) for topic in topics)
+
+
+def _outline_values(
+    request: HttpRequest, data: OutlineData, states: dict[int, TopicState], *, only_left: bool
+) -> dict[str, SafeString | str]:
+    """The roadmap page's slots for this learner (no query)."""
+    progress = overlay(((stage.ref.pk, [topic_id for topic_id, _ in stage.topics]) for stage in data.stages), states)
+    values: dict[str, SafeString | str] = {"next": urlquote(request.get_full_path(), safe="/")}
+    for stage in data.stages:
+        for topic_id, content_updated_at in stage.topics:
+            status = progress.statuses[topic_id]
+            values[f"row:{topic_id}"] = _ROW[status] + " hidden" if only_left and status in FINISHED else _ROW[status]
+            values[f"tick:{topic_id}"] = _TICK[status]
+            values[f"badge:{topic_id}"] = _BADGE[status]
+            if changed_since_done(states.get(topic_id), content_updated_at):
+                values[f"updated:{topic_id}"] = markup.UPDATED_MARK
+        stage_id, summary = stage.ref.pk, progress.stages[stage.ref.pk]
+        values[f"toc:{stage_id}"] = markup.toc_count(summary, stage_id)
+        values[f"stage-progress:{stage_id}"] = markup.progress_bar(summary, "stage", stage_id, stage.ref.title)
+        if summary.is_complete:
+            values[f"stage-class:{stage_id}"] = " is-complete"
+            if only_left:
+                values[f"stage-done:{stage_id}"] = markup.STAGE_DONE_NOTE
+    total = progress.total
+    values["roadmap-progress"] = markup.progress_bar(total, "roadmap", data.roadmap.pk, data.roadmap.title)
+    values["filter"] = markup.roadmap_filter(request.path, total.left, data.roadmap.pk, only_left=only_left)
+    return values
+
+
+def _stage_values(
+    request: HttpRequest, stage: Ref, rows: tuple[ControlRow, ...], states: dict[int, TopicState]
+) -> dict[str, SafeString | str]:
+    """The stage page's slots for this learner (no query)."""
+    progress = overlay([(stage.pk, [row.pk for row in rows])], states)
+    values: dict[str, SafeString | str] = {}
+    next_path = request.get_full_path()
+    for row in rows:
+        status = progress.statuses[row.pk]
+        values[f"card:{row.pk}"] = _ROW[status]
+        values[f"badge:{row.pk}"] = _BADGE[status]
+        values[f"controls:{row.pk}"] = markup.progress_controls(
+            topic_id=row.pk,
+            number=row.number,
+            title=row.title,
+            action=markup.progress_action(row.progress_url, next_path, row.pk),
+            status=status,
+        )
+        if changed_since_done(states.get(row.pk), row.content_updated_at):
+            values[f"updated:{row.pk}"] = markup.UPDATED_MARK
+    values["stage-progress"] = markup.progress_bar(progress.stages[stage.pk], "stage", stage.pk, stage.title)
+    return values

@@ -118,8 +118,6 @@ MIDDLEWARE = [
     # 400 for NUL characters in the path or the admin's query (PostgreSQL cannot
     # compare them) and the like; ignores a session cookie holding one.
     "roadmap_site.middleware.MalformedInputMiddleware",
-    # Answers visitors without a session from the page cache (roadmap/caching.py).
-    "roadmap.caching.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,10 +142,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "roadmap.context_processors.navigation",
-                "accounts.preferences.theme",
-                # Last: while a page is rendered for the cache, its CSRF tokens are placeholders.
-                "roadmap.caching.csrf_placeholder",
+                "roadmap.preferences.theme",
             ],
+            # {% slot %} for cached fragments (pagecache/fragments.py).
+            "libraries": {"pagecache": "pagecache.templatetags"},
         },
     },
 ]
@@ -167,9 +165,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, with one health-check round trip less per busy request.
-    DATABASES["default"]["ENGINE"] = "roadmap_site.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: take the write lock when a
     # transaction starts (no "database is locked" on a read-to-write upgrade),
@@ -187,8 +182,6 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
         DATABASE_REPLICA_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
     )
-    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["replica"]["ENGINE"] = "roadmap_site.postgresql"
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["roadmap_site.routers.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -221,11 +214,12 @@ else:
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "django_redis"
 
-# Sessions live in the database with a cache in front (Django's cached_db):
-# nobody is logged out when Redis restarts or is unreachable. A session whose
-# user this process has seen is read with that user in one query
-# (accounts/sessions.py).
-SESSION_ENGINE = "accounts.sessions"
+# Sessions live in the database and are read from it on every request (Django's
+# "db" engine): a session deleted or expired there (logout elsewhere, an admin
+# ending it, clearsessions) is never accepted again, on any process or server,
+# and nobody is logged out when Redis restarts. "cached_db" would save one
+# primary-key query but keeps accepting a session deleted behind the cache's back.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -250,8 +244,7 @@ PASSWORD_HASHERS = [
 # django-axes checks every login (learner and admin) before Django does.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend with a one-query user lookup per request.
-    "accounts.backends.UserBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -295,21 +288,8 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # dumpdata/loaddata (backups, fixtures) keep timestamps to the microsecond; Django's encoder stops at the millisecond.
 SERIALIZATION_MODULES = {"json": "roadmap_site.serializers"}
 
-# Each process keeps the pages it served last in memory, in front of the shared
-# cache (roadmap/caching.py); this bounds them (per process: workers x this).
-PAGE_CACHE_LOCAL_MAX_BYTES = 16 * 1024 * 1024
-# On PostgreSQL each process keeps a copy of the content version, pushed by
-# LISTEN/NOTIFY, for anonymous page views, and copies of learners' sessions and
-# users, dropped when triggers notify their change (roadmap/version_feed.py,
-# accounts/sessions.py). Turn it off
-# where LISTEN cannot work (behind PgBouncer in transaction pooling mode):
-# anonymous and learner views then read the database on every request.
-CONTENT_VERSION_FEED = env_bool("DJANGO_CONTENT_VERSION_FEED", True)
-# On PostgreSQL the few statements nearly every request runs (the session with
-# its user, the tick-off) are prepared once per connection (roadmap_site/db.py).
-# Turn it off behind a pooler in transaction mode that does not keep prepared
-# statements (PgBouncer before 1.21, or without max_prepared_statements).
-DATABASE_PREPARED_STATEMENTS = env_bool("DJANGO_DB_PREPARED_STATEMENTS", True)
+# The curriculum pages read a learner's progress through this object (roadmap/progress.py).
+ROADMAP_LEARNER_PROGRESS = "accounts.progress.LearnerProgress"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

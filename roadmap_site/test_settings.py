@@ -20,7 +20,5 @@ STORAGES = {
 # about the missing STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-# Test transactions never commit, so no NOTIFY would ever arrive: the feed's own tests turn it on.
-CONTENT_VERSION_FEED = False
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405

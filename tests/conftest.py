@@ -1,13 +1,16 @@
 from pathlib import Path
 
 import pytest
+import redis
 from django.core.management import call_command
 from django.test import Client
 
 from tests.factories import make_user
+from tests.helpers import redis_cache
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SOURCES = BASE_DIR / "fixtures" / "sources"
+LIVE_REDIS = "redis://127.0.0.1:6379/9"
 
 
 @pytest.fixture
@@ -34,37 +37,18 @@ def empty_cache():
     """Every test starts with an empty cache (the local-memory cache outlives a test's database)."""
     from django.core.cache import cache
 
-    from accounts.ticks import last_read
-    from roadmap.caching import local_pages
-    from roadmap.selectors import _numbered_topics
-
     cache.clear()
-    local_pages.clear()
-    _numbered_topics.cache_clear()
-    last_read.clear()
-
-
-def answered_by(monkeypatch, module, name: str) -> list[str]:
-    """Spy on a fast path ``module.name(request)``: the paths it answered itself (not None) are listed.
-
-    Middleware takes the function when it is built, so a test client made after this sees the spy.
-    """
-    answered: list[str] = []
-    real = getattr(module, name)
-
-    def spy(request):
-        response = real(request)
-        if response is not None:
-            answered.append(request.get_full_path())
-        return response
-
-    monkeypatch.setattr(module, name, spy)
-    return answered
 
 
 @pytest.fixture
-def served(monkeypatch) -> list[str]:
-    """The paths roadmap.caching.learner_page answered itself, before the middleware stack."""
-    from roadmap import caching
-
-    return answered_by(monkeypatch, caching, "learner_page")
+def live_redis(settings):
+    """The cache in a real Redis (database 9, emptied before and after); the raw connection, to look inside."""
+    connection = redis.Redis.from_url(LIVE_REDIS, socket_connect_timeout=1)
+    try:
+        connection.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"No Redis at {LIVE_REDIS} (start redis-server to run this test).")
+    connection.flushdb()
+    settings.CACHES = redis_cache(LIVE_REDIS)
+    yield connection
+    connection.flushdb()

@@ -54,3 +54,16 @@ def redis_cache(location: str) -> dict:
             "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
         }
     }
+
+
+def page_progress(user, slug: str):
+    """A roadmap's outline and the learner's progress laid over it, as the roadmap page computes them."""
+    from accounts.progress import LearnerProgress
+    from roadmap.progress import overlay
+    from roadmap.selectors import roadmap_outline
+
+    outline = roadmap_outline(user=user, slug=slug)
+    states = LearnerProgress().topic_states(user=user, roadmap_id=outline.pk)
+    return outline, overlay(
+        ((stage.pk, [topic.pk for topic in stage.topic_list]) for stage in outline.stage_list), states
+    )

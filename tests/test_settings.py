@@ -104,11 +104,11 @@ def test_production_settings():
 
     assert shown["cache"] == "django_redis.cache.RedisCache"
     assert shown["cache_options"]["IGNORE_EXCEPTIONS"] is True
-    assert shown["session_engine"] == "accounts.sessions"
+    assert shown["session_engine"] == "django.contrib.sessions.backends.db"
     assert shown["session_cookie"] == ["__Host-sessionid", True, True, "Lax"]
     assert shown["csrf_cookie"] == ["__Host-csrftoken", True, "Lax"]
     assert shown["hasher"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    assert shown["database"] == ["roadmap_site.postgresql", 60, True]
+    assert shown["database"] == ["django.db.backends.postgresql", 60, True]
     assert shown["proxy_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert shown["log_format"] == "json"
     assert shown["storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"

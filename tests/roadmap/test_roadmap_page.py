@@ -26,7 +26,8 @@ def first_topics(count: int) -> list[Topic]:
 
 
 def topic_numbers(soup) -> list[str]:
-    return [text(row.select_one(".topic-number")) for row in soup.select(".topic-row")]
+    """The numbers of the topic rows a reader sees (hidden rows are neither shown nor read out)."""
+    return [text(row.select_one(".topic-number")) for row in soup.select(".topic-row:not([hidden])")]
 
 
 def test_only_whats_left_hides_finished_topics_and_keeps_numbers(client, learner):
@@ -102,5 +103,6 @@ def test_filtered_page_costs_the_same_queries(client, django_assert_num_queries,
     client.force_login(user)
     make_curriculum(stages=10, topics=10, resources=2, slug="big")
     client.get("/roadmaps/big/")  # warm the session
-    with django_assert_num_queries(7):
+    # The session, the user, the content version and the learner's states: the curriculum is a cached fragment.
+    with django_assert_num_queries(4):
         client.get("/roadmaps/big/?show=left")

@@ -12,12 +12,11 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import Note, Progress, Status
-from accounts.selectors import dashboard, outline_progress_attach, roadmap_summaries, summaries_for_topic
+from accounts.selectors import dashboard, roadmap_summaries, summaries_for_topic
 from accounts.services import progress_set
 from roadmap.models import Roadmap, Topic
-from roadmap.selectors import roadmap_outline
 from tests.factories import make_curriculum, make_user
-from tests.helpers import soup_of
+from tests.helpers import page_progress, soup_of
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +57,7 @@ def republish(topic: Topic) -> None:
 
 
 def percent(learner, roadmap) -> int:
-    outline = roadmap_outline(user=learner, slug=roadmap.slug)
-    outline_progress_attach(user=learner, roadmap=outline)
-    return outline.progress.percent
+    return page_progress(learner, roadmap.slug)[1].total.percent
 
 
 def every_percentage(learner, roadmap, topic) -> set[int]:

@@ -42,7 +42,7 @@ PASSWORD_B = "bob-correct-horse-battery"
 PASSWORD = "staff-correct-horse-battery"
 # On A's topic page, in A's export and in the admin for superusers: nowhere else.
 A_NOTE = "Alice private note 7c1e5a, never shown to anyone else"
-BACKEND = "accounts.backends.UserBackend"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 # Outcomes --------------------------------------------------------------------
@@ -526,7 +526,7 @@ def test_b_topic_page_shows_b_status_not_a_status(world):
 
 @pytest.mark.parametrize("page", ["{topic_url}", "/roadmaps/{roadmap}/", "/dashboard/", "/"])
 def test_pages_cached_for_a_are_never_served_to_b_or_to_anonymous_visitors(world, page):
-    """Pages are cached per viewer (``roadmap/caching.py``): A's copy, cached first, never reaches anyone else."""
+    """The shared part of a page is cached (``pagecache``): what A saw first never reaches anyone else."""
     path = world.fill(page)
     assert world.client("learner_a").get(path).status_code == 200
 

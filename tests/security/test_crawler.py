@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import (
@@ -60,6 +61,10 @@ from tests.helpers import soup_of, text
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery-staple"
+# Every model the admin edits, with its ModelAdmin.
+REGISTERED = {
+    model: admin.site.get_model_admin(model) for model in apps.get_models() if admin.site.is_registered(model)
+}
 ROLES = ["anonymous", "learner", "editor", "superuser"]
 
 # Values a URL parameter takes when it names something that exists: filled in
@@ -177,7 +182,7 @@ class Route:
     @property
     def admin_model(self) -> type[models.Model] | None:
         """The model whose ModelAdmin serves this URL, if any."""
-        by_prefix = {f"{m._meta.app_label}/{m._meta.model_name}/": m for m in admin.site._registry}
+        by_prefix = {f"{m._meta.app_label}/{m._meta.model_name}/": m for m in REGISTERED}
         return (
             next((by_prefix[str(p)] for p in self.patterns[1:2] if str(p) in by_prefix), None)
             if self.is_admin
@@ -258,7 +263,7 @@ def world(curriculum, learner) -> World:
     AccessLog.objects.create(username="ada", ip_address="127.0.0.2", user_agent="test")
     AccessFailureLog.objects.create(username="ada", ip_address="127.0.0.2", user_agent="test")
     object_ids = {}
-    for model in admin.site._registry:
+    for model in REGISTERED:
         first = model._default_manager.order_by("pk").first()
         assert first is not None, f"the world fixture needs a row of {model.__name__} for the admin's pages"
         object_ids[model] = str(first.pk)
@@ -280,7 +285,7 @@ def world(curriculum, learner) -> World:
 @pytest.fixture
 def short_changelists(monkeypatch) -> None:
     """Five rows per changelist page: rendering a hundred seeded topics per junk request only costs time."""
-    for model_admin in admin.site._registry.values():
+    for model_admin in REGISTERED.values():
         monkeypatch.setattr(model_admin, "list_per_page", 5)
         monkeypatch.setattr(model_admin, "list_max_show_all", 5)
 
@@ -406,10 +411,10 @@ def test_the_crawler_knows_every_url_parameter(world):
     params = {name for route in ROUTES for name in route.params}
 
     assert params - set(world.valid) - {"object_id"} == set(), "teach VALID (and the world fixture) these parameters"
-    assert set(world.object_ids) == set(admin.site._registry)
+    assert set(world.object_ids) == set(REGISTERED)
     assert params - set(UNKNOWN) == set(), "teach UNKNOWN these URL parameters"
     assert {route.name for route in ROUTES} >= {"roadmap:topic_detail", "accounts:public_profile", "admin:index"}
-    assert sum(route.admin_model is not None for route in ROUTES) >= 5 * len(admin.site._registry)
+    assert sum(route.admin_model is not None for route in ROUTES) >= 5 * len(REGISTERED)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -534,7 +539,7 @@ def test_a_nul_character_in_the_search_box_is_the_forms_error(client):
 
 # Where a NUL reached PostgreSQL from the admin: every search box, and the filters on text columns.
 ADMIN_NUL_QUERIES = [
-    *((model, "q=py%00thon") for model, model_admin in admin.site._registry.items() if model_admin.search_fields),
+    *((model, "q=py%00thon") for model, model_admin in REGISTERED.items() if model_admin.search_fields),
     (Progress, "status__exact=%00"),
     (Resource, "kind__exact=%00"),
     (Topic, "resources__kind__exact=%00"),

@@ -49,21 +49,15 @@ from hypothesis.stateful import (
 )
 
 from accounts.models import NOT_STARTED, NOTE_MAX_LENGTH, Note, Progress, ProgressEvent, Status, User
-from accounts.selectors import (
-    ProgressSummary,
-    dashboard,
-    outline_keep_left,
-    outline_progress_attach,
-    public_profile,
-    roadmap_summaries,
-    summaries_for_topic,
-    topic_progress_attach,
-)
+from accounts.progress import LearnerProgress
+from accounts.selectors import dashboard, public_profile, roadmap_summaries, summaries_for_topic
 from accounts.services import STATUS_VALUES, InvalidStatus, note_set, progress_set
 from roadmap.importer import ParsedRoadmap, RoadmapSyntaxError, make_slug, parse_roadmap
 from roadmap.models import ContentVersion, Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
-from roadmap.selectors import roadmap_list, roadmap_outline
+from roadmap.progress import ProgressSummary, overlay
+from roadmap.selectors import roadmap_list
 from tests.factories import make_roadmap, make_stage, make_topic, make_user
+from tests.helpers import page_progress
 
 # Read when hypothesis first stores something (its character and constants caches), after this import.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "roadmap-site-hypothesis"))
@@ -85,12 +79,7 @@ def clear_caches() -> None:
     """What the autouse ``empty_cache`` fixture does per test, for one example."""
     from django.core.cache import cache
 
-    from roadmap.caching import local_pages
-    from roadmap.selectors import _numbered_topics
-
     cache.clear()
-    local_pages.clear()
-    _numbered_topics.cache_clear()
 
 
 @contextmanager
@@ -744,17 +733,21 @@ class ProgressRules(RuleBasedStateMachine):
 
         # Roadmap page and its "only what's left" view; stage pages.
         for roadmap in self.world.roadmaps:
-            outline = roadmap_outline(user=user, slug=roadmap.slug)
-            outline_progress_attach(user=user, roadmap=outline)
+            outline, progress = page_progress(user, roadmap.slug)
             expected = self.expected(learner, self._topics_of(roadmap.slug))
-            assert numbers(outline.progress) == expected
+            assert numbers(progress.total) == expected
             for stage in outline.stage_list:
                 in_stage = self._topics_in_stage(stage.pk)
-                assert numbers(stage.progress) == self.expected(learner, in_stage)
-                assert [topic.status for topic in stage.topic_list] == [status_of[t.pk] for t in stage.topic_list]
-                assert numbers(topic_progress_attach(user=user, topics=stage.topic_list)) == numbers(stage.progress)
+                assert numbers(progress.stages[stage.pk]) == self.expected(learner, in_stage)
+                assert [progress.statuses[t.pk] for t in stage.topic_list] == [
+                    status_of[t.pk] for t in stage.topic_list
+                ]
+                # The stage page asks for the stage's states only.
+                states = LearnerProgress().topic_states(user=user, roadmap_id=roadmap.pk, stage_id=stage.pk)
+                alone = overlay([(stage.pk, [t.pk for t in stage.topic_list])], states)
+                assert numbers(alone.total) == numbers(progress.stages[stage.pk])
             finished = expected[1] + expected[3]
-            assert outline_keep_left(roadmap=outline) == finished
+            assert progress.total.left == progress.total.total - finished
 
         # Dashboard: started roadmaps in order, each with its percentage and the first unfinished topic.
         board = dashboard(user=user)
