@@ -107,14 +107,6 @@ def test_every_transition_stores_what_the_rules_say(learner, path):
     assert len(events) == len(path)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement tick is PostgreSQL's")
-def test_a_change_is_one_statement_on_postgresql(learner, django_assert_num_queries):
-    topic = make_topic()
-    for status in ("in_progress", "done", "not_started"):
-        with django_assert_num_queries(1):
-            progress_set(user=learner, topic=topic, status=status)
-
-
 def test_not_started_deletes_the_record_and_is_recorded_as_activity(learner):
     topic = make_topic()
     progress_set(user=learner, topic=topic, status="skipped")
