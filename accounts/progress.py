@@ -4,13 +4,11 @@
 makes the queries ``roadmap.progress.LearnerProgress`` promises.
 """
 
-from django.http import HttpRequest
-
 from accounts import selectors
 from accounts.forms import NoteForm
-from accounts.models import Progress, User
-from roadmap.models import Roadmap, Topic
-from roadmap.progress import NOT_STARTED, ProgressSummary, TopicState, changed_since_done
+from accounts.models import Note, Progress, User
+from roadmap.models import Roadmap
+from roadmap.progress import NOT_STARTED, ProgressSummary, TopicRecord, TopicState
 
 
 class LearnerProgress:
@@ -37,14 +35,16 @@ class LearnerProgress:
     def roadmap_summaries(self, *, user: User, roadmaps: list[Roadmap]) -> dict[int, ProgressSummary]:
         return selectors.roadmap_summaries(user=user, roadmaps=roadmaps)
 
-    def topic_context(self, request: HttpRequest, *, topic: Topic, note_form: NoteForm | None = None) -> dict:
-        record = Progress.objects.filter(user=request.user, topic=topic).first()
-        note = selectors.note_get(user=request.user, topic=topic)
-        state = TopicState(record.status, record.completed_at) if record else None
-        return {
-            "record": record,
-            "status": record.status if record else NOT_STARTED,
-            "changed_since_done": changed_since_done(state, topic.content_updated_at),
-            "note": note,
-            "note_form": note_form or NoteForm(initial={"text": note.text if note else ""}),
-        }
+    def topic_record(self, *, user: User, topic_id: int) -> TopicRecord:
+        record = (
+            Progress.objects.filter(user=user, topic_id=topic_id)
+            .values_list("status", "started_at", "completed_at", "updated_at")
+            .first()
+        )
+        note = Note.objects.filter(user=user, topic_id=topic_id).values_list("text", "updated_at").first()
+        status, started_at, completed_at, updated_at = record or (NOT_STARTED, None, None, None)
+        text, note_updated_at = note or ("", None)
+        return TopicRecord(status, started_at, completed_at, updated_at, text, note_updated_at)
+
+    def note_form(self, *, text: str = "", data=None) -> NoteForm:
+        return NoteForm(data) if data is not None else NoteForm(initial={"text": text})

@@ -10,34 +10,15 @@ unpublished topic is kept but counts nowhere until the topic is published again.
 from collections import defaultdict
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 from django.db.models import Count, F
 from django.http import Http404
 
-from accounts.models import NOT_STARTED, Note, Progress, ProgressEvent, Status, User
-from roadmap.models import Roadmap, Stage, Topic
-from roadmap.progress import FINISHED, ProgressSummary, changed_since_done
-from roadmap.selectors import numbered
-
-
-def _overlay(topic: Topic, record: Progress | None) -> None:
-    topic.record = record
-    topic.status = record.status if record else NOT_STARTED
-    topic.changed_since_done = changed_since_done(record, topic.content_updated_at)
-
-
-def _outline_overlay(roadmap: Roadmap, records: dict[int, Progress]) -> None:
-    """The summaries of a roadmap with ``stage_list``/``topic_list``, from records by topic id (no query)."""
-    statuses = []
-    for stage in roadmap.stage_list:
-        stage_statuses = []
-        for topic in stage.topic_list:
-            _overlay(topic, records.get(topic.pk))
-            if topic.record:
-                stage_statuses.append(topic.record.status)
-        stage.progress = ProgressSummary.from_statuses(len(stage.topic_list), stage_statuses)
-        statuses += stage_statuses
-    roadmap.progress = ProgressSummary.from_statuses(roadmap.topic_count, statuses)
+from accounts.models import Note, Progress, ProgressEvent, Status, User
+from roadmap.models import Roadmap, Topic
+from roadmap.progress import FINISHED, ProgressSummary, TopicState, overlay
+from roadmap.selectors import ReadingOrder, StageEntry, TopicEntry, reading_orders
 
 
 def note_get(*, user: User, topic: Topic) -> Note | None:
@@ -79,95 +60,75 @@ def roadmap_summaries(*, user: User, roadmaps: list[Roadmap]) -> dict[int, Progr
 # The dashboard ---------------------------------------------------------------
 
 
-@dataclass
-class TopicRef:
-    """A topic as the dashboard lists it: numbered, titled and linked."""
-
-    id: int
-    number: str
-    title: str
-    url: str
-    roadmap_title: str
-
-
-@dataclass
+@dataclass(frozen=True)
 class RoadmapProgress:
-    """A started roadmap (with ``progress`` and numbered ``stage_list``) and where to continue."""
+    """A started roadmap: its summary, each stage with its summary, and the first unfinished topic."""
 
-    roadmap: Roadmap
-    next_topic: TopicRef | None
+    roadmap: ReadingOrder
+    progress: ProgressSummary
+    stages: list[tuple[StageEntry, ProgressSummary]]
+    next_topic: TopicEntry | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Dashboard:
+    """The learner's started roadmaps; and (record, topic, roadmap) for recent activity, topics in progress, notes."""
+
     roadmaps: list[RoadmapProgress]
-    recent: list[tuple[ProgressEvent, TopicRef]]
-    in_progress: list[tuple[Progress, TopicRef]]
-    notes: list[tuple[Note, TopicRef]]
+    recent: list[tuple[ProgressEvent, TopicEntry, ReadingOrder]]
+    in_progress: list[tuple[Any, TopicEntry, ReadingOrder]]  # a row with started_at
+    notes: list[tuple[Note, TopicEntry, ReadingOrder]]
 
 
-def _reading_order(roadmaps: list[Roadmap]) -> None:
-    """Give each roadmap ``stage_list``/``topic_list``/``topic_count``, numbered as on its page (2 queries)."""
-    by_id = {roadmap.pk: roadmap for roadmap in roadmaps}
-    for roadmap in roadmaps:
-        roadmap.stage_list = []
-    stages = {}
-    for stage in Stage.objects.filter(roadmap__in=roadmaps):  # in position order
-        stage.roadmap = by_id[stage.roadmap_id]
-        stage.topic_list = []
-        stage.roadmap.stage_list.append(stage)
-        stages[stage.pk] = stage
-    topics = (
-        Topic.objects.published()
-        .filter(stage_id__in=list(stages))
-        .only("id", "stage_id", "position", "slug", "title", "content_updated_at")
+def dashboard(*, user: User, version: str | None) -> Dashboard:
+    """Everything the dashboard shows, in 3 queries whatever the amount of progress.
+
+    The roadmaps' reading order (numbers, titles, links) is the curriculum's,
+    shared by every learner and cached per content ``version``
+    (``roadmap.selectors.reading_orders``); only the learner's rows are queried.
+    """
+    in_roadmap = F("topic__stage__roadmap_id")
+    # Plain rows, not models: a learner may have hundreds of records.
+    records = list(
+        Progress.objects.filter(user=user)
+        .annotate(roadmap_id=in_roadmap)
+        .order_by("-updated_at")
+        .values_list("topic_id", "status", "started_at", "completed_at", "roadmap_id", named=True)
     )
-    for topic in topics:
-        topic.stage = stages[topic.stage_id]
-        topic.stage.topic_list.append(topic)
-    for roadmap in roadmaps:
-        for stage in numbered(roadmap.stage_list):
-            numbered(stage.topic_list)
-        roadmap.topic_count = sum(len(stage.topic_list) for stage in roadmap.stage_list)
-
-
-def _ref(topic: Topic) -> TopicRef:
-    stage, roadmap = topic.stage, topic.stage.roadmap
-    return TopicRef(
-        id=topic.pk,
-        number=f"{stage.number}.{topic.number}",
-        title=topic.title,
-        url=topic.get_absolute_url(),
-        roadmap_title=roadmap.title,
+    recent = list(
+        ProgressEvent.objects.filter(user=user).annotate(roadmap_id=in_roadmap).order_by("-created_at", "-id")[:10]
     )
-
-
-def dashboard(*, user: User) -> Dashboard:
-    """Everything the dashboard shows, in 6 queries whatever the amount of progress."""
-    records = list(Progress.objects.filter(user=user).order_by("-updated_at"))
-    recent = list(ProgressEvent.objects.filter(user=user).order_by("-created_at", "-id")[:10])
-    notes = list(Note.objects.filter(user=user).order_by("-updated_at"))
-    touched = {r.topic_id for r in records} | {e.topic_id for e in recent} | {n.topic_id for n in notes}
-    roadmaps = list(
-        Roadmap.objects.visible_to(user).filter(stages__topics__in=touched).distinct().order_by("position", "title")
+    notes = list(Note.objects.filter(user=user).annotate(roadmap_id=in_roadmap).order_by("-updated_at"))
+    touched = {row.roadmap_id for rows in (records, recent, notes) for row in rows}
+    orders = sorted(
+        (order for order in reading_orders(touched, version=version).values() if order.is_visible_to(user)),
+        key=lambda order: (order.position, order.title),
     )
-    _reading_order(roadmaps)
-    records_by_topic = {r.topic_id: r for r in records}
-    refs, started = {}, []
-    for roadmap in roadmaps:
-        _outline_overlay(roadmap, records_by_topic)
-        topics = [topic for stage in roadmap.stage_list for topic in stage.topic_list]
-        refs.update((topic.pk, _ref(topic)) for topic in topics)
-        if roadmap.progress.is_started:
-            unfinished = (t for t in topics if t.status not in FINISHED)
-            next_topic = next(unfinished, None)
-            started.append(RoadmapProgress(roadmap=roadmap, next_topic=next_topic and refs[next_topic.pk]))
+    states = {r.topic_id: TopicState(r.status, r.completed_at) for r in records}
+    entries: dict[int, tuple[TopicEntry, ReadingOrder]] = {}
+    started = []
+    for order in orders:
+        entries.update((topic.pk, (topic, order)) for _, topic in order.topics())
+        progress = overlay(((stage.pk, [topic.pk for topic in stage.topics]) for stage in order.stages), states)
+        if progress.total.is_started:
+            unfinished = (topic for _, topic in order.topics() if progress.statuses[topic.pk] not in FINISHED)
+            started.append(
+                RoadmapProgress(
+                    roadmap=order,
+                    progress=progress.total,
+                    stages=[(stage, progress.stages[stage.pk]) for stage in order.stages],
+                    next_topic=next(unfinished, None),
+                )
+            )
+
+    def listed(rows):  # rows on topics still published in a roadmap the learner may see
+        return [(row, *entries[row.topic_id]) for row in rows if row.topic_id in entries]
 
     return Dashboard(
         roadmaps=started,
-        recent=[(event, refs[event.topic_id]) for event in recent if event.topic_id in refs],
-        in_progress=[(r, refs[r.topic_id]) for r in records if r.status == Status.IN_PROGRESS and r.topic_id in refs],
-        notes=[(note, refs[note.topic_id]) for note in notes if note.topic_id in refs],
+        recent=listed(recent),
+        in_progress=listed(r for r in records if r.status == Status.IN_PROGRESS),
+        notes=listed(notes),
     )
 
 

@@ -26,9 +26,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors, services
 from accounts.forms import AccountDeleteForm, NoteForm, ProfileForm, ProgressForm, SignupForm
 from accounts.models import NOT_STARTED, User
-from accounts.progress import LearnerProgress
 from roadmap import selectors as roadmap_selectors
 from roadmap.preferences import THEME_COOKIE, THEME_COOKIE_MAX_AGE, THEMES
+from roadmap.views import topic_page
 
 STATUS_MESSAGES = {
     "done": "marked as done",
@@ -105,11 +105,7 @@ def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> H
     form = NoteForm(request.POST)
     if not form.is_valid():
         # Never lose what the learner typed: show the topic page again with the text and the error.
-        detail = roadmap_selectors.topic_detail(
-            user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic
-        )
-        context = {"detail": detail, **LearnerProgress().topic_context(request, topic=detail.topic, note_form=form)}
-        return render(request, "roadmap/topic_detail.html", context, status=400)
+        return topic_page(request, roadmap, stage, topic, note_form=form, status=400)
     note = services.note_set(user=request.user, topic=topic_obj, text=form.cleaned_data["text"])
     messages.success(request, "Your note was saved." if note else "Your note was deleted.")
     return redirect(next_url)
@@ -118,7 +114,8 @@ def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> H
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/dashboard.html", {"dashboard": selectors.dashboard(user=request.user)})
+    dashboard = selectors.dashboard(user=request.user, version=roadmap_selectors.content_version(request))
+    return render(request, "accounts/dashboard.html", {"dashboard": dashboard})
 
 
 def _export_filename(user, extension: str) -> str:

@@ -15,6 +15,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -43,10 +44,6 @@ class Fragment:
     parts: tuple[str, ...]
     data: Any = None
 
-    @property
-    def slot_names(self) -> tuple[str, ...]:
-        return self.parts[1::2]
-
     def fill(self, request: HttpRequest, values: Mapping[str, str]) -> SafeString:
         """The HTML with each slot replaced by ``values[name]`` ("" when absent), and this request's CSRF token.
 
@@ -61,18 +58,22 @@ class Fragment:
         return mark_safe("".join(parts))
 
 
-def fragment(key: str | None, template_name: str, build: Callable[[], tuple[dict, Any]]) -> Fragment:
+def fragment(
+    key: str | None, template_name: str, build: Callable[[Callable[[str], str]], tuple[dict, Any]]
+) -> Fragment:
     """The fragment stored under ``key`` (which must carry the content's version), rendered on a miss.
 
-    ``build`` returns the template's context and the data to store with the HTML;
-    it runs only on a miss, so it is where the queries go. With no key (no
-    version known) the fragment is rendered and not stored.
+    ``build(slot)`` returns the template's context and the data to store with the
+    HTML; it runs only on a miss, so it is where the queries go. ``slot(name)``
+    is the marker of a slot, for values the template does not write itself (a
+    form field's initial value). With no key (no version known) the fragment is
+    rendered and not stored.
     """
     stored = cache.get(key) if key is not None else None
     if stored is not None:
         return Fragment(*stored)
-    context, data = build()
     nonce = secrets.token_hex(8)
+    context, data = build(partial(slot, nonce))
     html = render_to_string(template_name, {**context, NONCE_VARIABLE: nonce, "csrf_token": slot(nonce, CSRF_SLOT)})
     parts = tuple(re.split(f"{_OPEN}{nonce}:([^{_CLOSE}]*){_CLOSE}", html))
     if key is not None:

@@ -6,12 +6,15 @@ in ``roadmap_tags``); the pages that fill a cached fragment's slots per request
 ``static/js/progress.js`` updates them in place: keep its ``data-`` hooks.
 """
 
+from datetime import datetime
 from urllib.parse import quote
 
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 
-from roadmap.progress import DONE, IN_PROGRESS, NOT_STARTED, SKIPPED, ProgressSummary
+from roadmap.progress import DONE, IN_PROGRESS, NOT_STARTED, SKIPPED, ProgressSummary, TopicRecord
 
 STATUSES = (DONE, IN_PROGRESS, SKIPPED, NOT_STARTED)
 _BADGES = {
@@ -151,4 +154,32 @@ def roadmap_filter(path: str, left: int, roadmap_id: int, *, only_left: bool) ->
         mark_safe(current if only_left else ""),
         roadmap_id,
         left,
+    )
+
+
+def _date(value: datetime, fmt: str) -> str:
+    """``value|date:fmt`` as a template writes it (in the current time zone)."""
+    return date_format(template_localtime(value), fmt)
+
+
+def record_dates(record: TopicRecord) -> SafeString:
+    """The topic page's "Started … Completed … Last changed …" line; nothing without a record."""
+    if record.updated_at is None:
+        return mark_safe("")
+    started = f"Started {_date(record.started_at, 'j M Y')}. " if record.started_at else ""
+    completed = f"Completed {_date(record.completed_at, 'j M Y')}. " if record.completed_at else ""
+    return format_html(
+        '<p class="small text-body-secondary">{}{}Last changed {}.</p>',
+        started,
+        completed,
+        _date(record.updated_at, "j M Y, H:i"),
+    )
+
+
+def note_saved(record: TopicRecord) -> SafeString:
+    """When the learner's note was last saved; nothing without a note."""
+    if record.note_updated_at is None:
+        return mark_safe("")
+    return format_html(
+        '<p class="small text-body-secondary">Last saved {}.</p>', _date(record.note_updated_at, "j M Y, H:i")
     )

@@ -3,7 +3,7 @@
 The curriculum app stores nothing about learners and imports nothing from the
 app that does (``make lint`` checks it). Its pages ask the object named by
 ``settings.ROADMAP_LEARNER_PROGRESS`` (``accounts.progress.LearnerProgress``)
-for what they overlay on the shared curriculum, through the three methods of
+for what they overlay on the shared curriculum, through the methods of
 ``LearnerProgress`` below. The statuses' vocabulary and ``ProgressSummary``,
 the only place a percentage is computed, live here, so every page shows the
 same figure.
@@ -17,7 +17,7 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.forms import Form
 from django.utils.module_loading import import_string
 
 DONE, IN_PROGRESS, SKIPPED, NOT_STARTED = "done", "in_progress", "skipped", "not_started"
@@ -90,6 +90,22 @@ class ProgressSummary:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    """A learner's record and note on one topic; the times are None where there is nothing."""
+
+    status: str = NOT_STARTED
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    updated_at: datetime | None = None
+    note: str = ""
+    note_updated_at: datetime | None = None
+
+    @property
+    def state(self) -> TopicState | None:
+        return None if self.updated_at is None else TopicState(self.status, self.completed_at)
+
+
 class LearnerProgress(Protocol):
     """What the curriculum pages ask of the learners' app; each method makes at most the queries it states."""
 
@@ -101,8 +117,11 @@ class LearnerProgress(Protocol):
     def roadmap_summaries(self, *, user, roadmaps: list) -> dict[int, ProgressSummary]:
         """Summaries for roadmaps annotated with ``topic_count`` (1 query)."""
 
-    def topic_context(self, request: HttpRequest, *, topic) -> dict:
-        """What the topic page shows of the learner: ``record``, ``note`` and ``note_form`` (2 queries)."""
+    def topic_record(self, *, user, topic_id: int) -> "TopicRecord":
+        """What the topic page shows of the learner's record and note on one topic (2 queries)."""
+
+    def note_form(self, *, text: str = "", data=None) -> Form:
+        """The note form, showing ``text``, or bound to the submitted ``data`` (no query)."""
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,20 @@ consistently.
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.core.cache import cache
+from django.db import connections, router
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 
+from pagecache import make_key
+from pagecache.keys import TIMEOUT
 from roadmap.models import ContentVersion, Resource, ResourceLink, Roadmap, Stage, Topic, TopicResource
+
+CONTENT_VERSION_SQL = f"SELECT value FROM {ContentVersion._meta.db_table} WHERE id = 1"
 
 
 def content_version(request: HttpRequest | None = None) -> str | None:
@@ -23,7 +31,11 @@ def content_version(request: HttpRequest | None = None) -> str | None:
     """
     if request is not None and hasattr(request, "content_version"):
         return request.content_version
-    version = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first()
+    # One primary-key read on every page: plain SQL, which costs a third of the ORM's query building.
+    with connections[router.db_for_read(ContentVersion)].cursor() as cursor:
+        cursor.execute(CONTENT_VERSION_SQL)
+        row = cursor.fetchone()
+    version = row[0] if row else None
     if request is not None:
         request.content_version = version
     return version
@@ -45,6 +57,123 @@ class TopicDetail:
     previous: Topic | None
     next: Topic | None
     resources_by_kind: list[tuple[str, list[Resource]]]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicEntry:
+    """A published topic as other pages list it: numbered ("4.2"), titled and linked."""
+
+    pk: int
+    slug: str
+    number: str
+    title: str
+    url: str
+    content_updated_at: datetime | None
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True, slots=True)
+class StageEntry:
+    pk: int
+    slug: str
+    number: int
+    title: str
+    url: str
+    topics: tuple[TopicEntry, ...]
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingOrder:
+    """A roadmap's stages and published topics in reading order, numbered as every page numbers them.
+
+    Plain data, the same for every viewer: stored in the cache per content version.
+    """
+
+    pk: int
+    slug: str
+    title: str
+    url: str
+    position: int
+    is_published: bool
+    stages: tuple[StageEntry, ...]
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    def is_visible_to(self, user) -> bool:
+        return self.is_published or (user.is_authenticated and user.is_staff)
+
+    def topics(self) -> Iterable[tuple[StageEntry, TopicEntry]]:
+        return ((stage, topic) for stage in self.stages for topic in stage.topics)
+
+
+def reading_orders(roadmap_ids: Iterable[int], *, version: str | None) -> dict[int, ReadingOrder]:
+    """The reading order of each existing roadmap among ``roadmap_ids``, by id, drafts included.
+
+    One cache round trip; 3 queries for the roadmaps not yet stored for this
+    content ``version`` (and nothing stored when the version is unknown).
+    """
+    wanted = set(roadmap_ids)
+    keys = {roadmap_id: make_key("reading-order", version, roadmap_id) for roadmap_id in wanted}
+    found = cache.get_many(list(keys.values())) if version is not None and keys else {}
+    orders = {roadmap_id: found[key] for roadmap_id, key in keys.items() if key in found}
+    missing = wanted - orders.keys()
+    if missing:
+        built = _build_reading_orders(missing)
+        if version is not None:
+            cache.set_many({keys[roadmap_id]: order for roadmap_id, order in built.items()}, TIMEOUT)
+        orders.update(built)
+    return orders
+
+
+def _build_reading_orders(roadmap_ids: set[int]) -> dict[int, ReadingOrder]:
+    roadmaps = {roadmap.pk: roadmap for roadmap in Roadmap.objects.filter(pk__in=roadmap_ids)}
+    topics_by_stage: dict[int, list[Topic]] = {}
+    stages = list(Stage.objects.filter(roadmap_id__in=roadmaps))  # in position order
+    topics = (
+        Topic.objects.published()
+        .filter(stage__roadmap_id__in=roadmaps)
+        .only("id", "stage_id", "position", "slug", "title", "content_updated_at")
+    )
+    for topic in topics:  # in position order
+        topics_by_stage.setdefault(topic.stage_id, []).append(topic)
+    stage_entries: dict[int, list[StageEntry]] = {roadmap_id: [] for roadmap_id in roadmaps}
+    for stage in stages:
+        roadmap = stage.roadmap = roadmaps[stage.roadmap_id]
+        number = len(stage_entries[roadmap.pk]) + 1
+        entries = []
+        for topic_number, topic in enumerate(topics_by_stage.get(stage.pk, ()), start=1):
+            topic.stage = stage
+            entries.append(
+                TopicEntry(
+                    topic.pk,
+                    topic.slug,
+                    f"{number}.{topic_number}",
+                    topic.title,
+                    topic.get_absolute_url(),
+                    topic.content_updated_at,
+                )
+            )
+        stage_entries[roadmap.pk].append(
+            StageEntry(stage.pk, stage.slug, number, stage.title, stage.get_absolute_url(), tuple(entries))
+        )
+    return {
+        roadmap.pk: ReadingOrder(
+            roadmap.pk,
+            roadmap.slug,
+            roadmap.title,
+            roadmap.get_absolute_url(),
+            roadmap.position,
+            roadmap.is_published,
+            tuple(stage_entries[roadmap.pk]),
+        )
+        for roadmap in roadmaps.values()
+    }
 
 
 def roadmap_list(*, user) -> list[Roadmap]:

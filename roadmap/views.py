@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote as urlquote
 
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 from pagecache import fragment, make_key, public_page
@@ -24,7 +25,7 @@ from roadmap import markup, selectors
 from roadmap import search as search_selectors
 from roadmap.forms import SearchForm
 from roadmap.preferences import theme_of
-from roadmap.progress import FINISHED, TopicState, changed_since_done, learner_progress, overlay
+from roadmap.progress import FINISHED, TopicRecord, TopicState, changed_since_done, learner_progress, overlay
 
 public = public_page(version=selectors.content_version, vary=theme_of)
 
@@ -66,6 +67,16 @@ class ControlRow:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicData:
+    roadmap: Ref
+    is_published: bool
+    stage: Ref
+    topic: Ref
+    content_updated_at: datetime | None
+    progress_url: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutlineData:
     roadmap: Ref
     is_published: bool
@@ -86,7 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
     learner = request.user.is_authenticated
 
-    def build() -> tuple[dict, OutlineData]:
+    def build(_slot: Callable[[str], str]) -> tuple[dict, OutlineData]:
         outline = selectors.roadmap_outline(user=request.user, slug=roadmap)
         data = OutlineData(
             roadmap=_ref(outline),
@@ -111,7 +122,7 @@ def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
 def stage_detail(request: HttpRequest, roadmap: str, stage: str) -> HttpResponse:
     learner = request.user.is_authenticated
 
-    def build() -> tuple[dict, tuple]:
+    def build(_slot: Callable[[str], str]) -> tuple[dict, tuple]:
         detail = selectors.stage_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage)
         number = detail.stage.number
         rows = tuple(
@@ -140,11 +151,48 @@ def stage_detail(request: HttpRequest, roadmap: str, stage: str) -> HttpResponse
 
 @public
 def topic_detail(request: HttpRequest, roadmap: str, stage: str, topic: str) -> HttpResponse:
-    detail = selectors.topic_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
-    context = {"detail": detail}
-    if request.user.is_authenticated:
-        context.update(learner_progress().topic_context(request, topic=detail.topic))
-    return render(request, "roadmap/topic_detail.html", context)
+    return topic_page(request, roadmap, stage, topic)
+
+
+def topic_page(
+    request: HttpRequest, roadmap: str, stage: str, topic: str, *, note_form: Form | None = None, status: int = 200
+) -> HttpResponse:
+    """The topic page; ``note_form`` is a submitted note shown again with its errors (its page is not stored)."""
+    learner = request.user.is_authenticated
+    seam = learner_progress()
+
+    def build(slot: Callable[[str], str]) -> tuple[dict, TopicData]:
+        detail = selectors.topic_detail(user=request.user, roadmap_slug=roadmap, stage_slug=stage, topic_slug=topic)
+        data = TopicData(
+            roadmap=_ref(detail.roadmap),
+            is_published=detail.roadmap.is_published,
+            stage=_ref(detail.stage),
+            topic=_ref(detail.topic),
+            content_updated_at=detail.topic.content_updated_at,
+            progress_url=reverse("accounts:progress", args=[roadmap, stage, topic]),
+        )
+        context = {"detail": detail, "learner": learner}
+        if learner:
+            # The textarea holds a slot: the learner's note is filled in per request.
+            context["note_form"] = note_form or seam.note_form(text=slot("note"))
+        return context, data
+
+    page = _fragment(
+        request,
+        "topic",
+        f"{roadmap}/{stage}/{topic}",
+        learner,
+        "roadmap/topic_outline.html",
+        build,
+        store=not note_form,
+    )
+    data: TopicData = page.data
+    _check_visible(request, data.is_published)
+    values = {"next": urlquote(request.get_full_path(), safe="/")}
+    if learner:
+        values.update(_topic_values(request, data, seam.topic_record(user=request.user, topic_id=data.topic.pk)))
+    context = {"roadmap": data.roadmap, "stage": data.stage, "topic": data.topic, "outline": page.fill(request, values)}
+    return render(request, "roadmap/topic_detail.html", context, status=status)
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -163,9 +211,11 @@ _BADGE = {status: markup.status_badge(status) for status in markup.STATUSES}
 _TICK = {status: markup.tick_state(status) for status in markup.STATUSES}
 
 
-def _fragment(request: HttpRequest, kind: str, name: str, learner: bool, template: str, build: Callable):
+def _fragment(
+    request: HttpRequest, kind: str, name: str, learner: bool, template: str, build: Callable, *, store: bool = True
+):
     """The page's shared part for this content version: one copy for learners (with slots), one for visitors."""
-    version = selectors.content_version(request)
+    version = selectors.content_version(request) if store else None
     key = None if version is None else make_key(kind, version, name, "learner" if learner else "visitor")
     return fragment(key, template, build)
 
@@ -233,4 +283,24 @@ def _stage_values(
         if changed_since_done(states.get(row.pk), row.content_updated_at):
             values[f"updated:{row.pk}"] = markup.UPDATED_MARK
     values["stage-progress"] = markup.progress_bar(progress.stages[stage.pk], "stage", stage.pk, stage.title)
+    return values
+
+
+def _topic_values(request: HttpRequest, data: "TopicData", record: TopicRecord) -> dict[str, SafeString | str]:
+    """The topic page's slots for this learner (no query)."""
+    status = record.status
+    number = f"{data.stage.number}.{data.topic.number}"
+    action = markup.progress_action(data.progress_url, request.get_full_path(), data.topic.pk)
+    values = {
+        "card": _ROW[status],
+        "badge": _BADGE[status],
+        "record": markup.record_dates(record),
+        "controls": markup.progress_controls(
+            topic_id=data.topic.pk, number=number, title=data.topic.title, action=action, status=status
+        ),
+        "note-saved": markup.note_saved(record),
+        "note": escape(record.note),
+    }
+    if changed_since_done(record.state, data.content_updated_at):
+        values["updated"] = markup.UPDATED_MARK
     return values

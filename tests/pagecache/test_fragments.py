@@ -22,7 +22,7 @@ def template_name(settings, tmp_path):
 
 
 def build(items, calls):
-    def run():
+    def run(slot):
         calls.append(1)
         return {"items": items}, {"ids": [item["id"] for item in items]}
 
@@ -45,7 +45,7 @@ def test_a_fragment_is_rendered_once_per_key_and_filled_per_request(template_nam
     assert second.data == {"ids": [1, 2]}
     html = second.fill(request(), {"row:1": ' data-status="done"'})
     assert html.startswith('<ol><li data-status="done">One</li><li>Two</li></ol>')
-    assert first.slot_names == ("row:1", "row:2", CSRF_SLOT)
+    assert first.parts[1::2] == ("row:1", "row:2", CSRF_SLOT)
 
 
 def test_each_fill_gets_the_requests_own_csrf_token(template_name):
@@ -66,7 +66,7 @@ def test_text_from_the_database_cannot_pose_as_a_slot(template_name):
     html = stored.fill(request(), {"row:1": " hidden"})
 
     assert forged in html
-    assert stored.slot_names == ("row:1", CSRF_SLOT)
+    assert stored.parts[1::2] == ("row:1", CSRF_SLOT)
 
 
 def test_without_a_key_nothing_is_stored(template_name):
@@ -75,3 +75,13 @@ def test_without_a_key_nothing_is_stored(template_name):
         fragment(None, template_name, build([], calls))
     assert calls == [1, 1]
     assert not cache.get(make_key("test", "None"))
+
+
+def test_build_can_place_a_slot_in_a_value(template_name, settings, tmp_path):
+    """A form field's initial value can be a slot: the marker passes through escaping untouched."""
+    (tmp_path / "field.html").write_text("<textarea>{{ text }}</textarea><p>{{ text }}</p>", encoding="utf-8")
+
+    stored = fragment(make_key("test", "value"), "field.html", lambda slot: ({"text": slot("note")}, None))
+
+    html = stored.fill(request(), {"note": "&lt;b&gt;"})
+    assert html == "<textarea>&lt;b&gt;</textarea><p>&lt;b&gt;</p>"

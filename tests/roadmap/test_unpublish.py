@@ -15,6 +15,7 @@ from accounts.models import Note, Progress, Status
 from accounts.selectors import dashboard, roadmap_summaries, summaries_for_topic
 from accounts.services import progress_set
 from roadmap.models import Roadmap, Topic
+from roadmap.selectors import content_version
 from tests.factories import make_curriculum, make_user
 from tests.helpers import page_progress, soup_of
 
@@ -63,12 +64,12 @@ def percent(learner, roadmap) -> int:
 def every_percentage(learner, roadmap, topic) -> set[int]:
     """The roadmap's percentage as each place that computes one computes it."""
     listed = Roadmap.objects.filter(pk=roadmap.pk).with_counts()
-    (started,) = dashboard(user=learner).roadmaps
+    (started,) = dashboard(user=learner, version=content_version()).roadmaps
     return {
         percent(learner, roadmap),
         roadmap_summaries(user=learner, roadmaps=list(listed))[roadmap.pk].percent,
         summaries_for_topic(user=learner, topic=topic)[f"roadmap-{roadmap.pk}"].percent,
-        started.roadmap.progress.percent,
+        started.progress.percent,
     }
 
 
