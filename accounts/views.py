@@ -81,9 +81,12 @@ def progress_update(request: HttpRequest, roadmap: str, stage: str, topic: str) 
         return _error(request, form.errors["status"][0], status=400)
     status = form.cleaned_data["status"]
     progress = services.progress_set(user=request.user, topic=topic_obj, status=status)
-    message = f"{roadmap_selectors.topic_number(topic_obj)} {topic_obj.title}: {STATUS_MESSAGES[status]}."
+    roadmap_id = topic_obj.stage.roadmap_id
+    version = roadmap_selectors.content_version(request)
+    order = roadmap_selectors.reading_orders([roadmap_id], version=version)[roadmap_id]
+    message = f"{order.topic(topic_obj.pk).number} {topic_obj.title}: {STATUS_MESSAGES[status]}."
     if _wants_json(request):
-        summaries = selectors.summaries_for_topic(user=request.user, topic=topic_obj)
+        summaries = selectors.summaries_for_topic(user=request.user, topic=topic_obj, order=order)
         return JsonResponse(
             {
                 "topic": topic_obj.pk,

@@ -111,6 +111,9 @@ class ReadingOrder:
     def topics(self) -> Iterable[tuple[StageEntry, TopicEntry]]:
         return ((stage, topic) for stage in self.stages for topic in stage.topics)
 
+    def topic(self, topic_id: int) -> TopicEntry | None:
+        return next((topic for _, topic in self.topics() if topic.pk == topic_id), None)
+
 
 def reading_orders(roadmap_ids: Iterable[int], *, version: str | None) -> dict[int, ReadingOrder]:
     """The reading order of each existing roadmap among ``roadmap_ids``, by id, drafts included.

@@ -15,7 +15,7 @@ from accounts.models import Note, Progress, Status
 from accounts.selectors import dashboard, roadmap_summaries, summaries_for_topic
 from accounts.services import progress_set
 from roadmap.models import Roadmap, Topic
-from roadmap.selectors import content_version
+from roadmap.selectors import content_version, reading_orders
 from tests.factories import make_curriculum, make_user
 from tests.helpers import page_progress, soup_of
 
@@ -65,10 +65,11 @@ def every_percentage(learner, roadmap, topic) -> set[int]:
     """The roadmap's percentage as each place that computes one computes it."""
     listed = Roadmap.objects.filter(pk=roadmap.pk).with_counts()
     (started,) = dashboard(user=learner, version=content_version()).roadmaps
+    order = reading_orders([roadmap.pk], version=content_version())[roadmap.pk]
     return {
         percent(learner, roadmap),
         roadmap_summaries(user=learner, roadmaps=list(listed))[roadmap.pk].percent,
-        summaries_for_topic(user=learner, topic=topic)[f"roadmap-{roadmap.pk}"].percent,
+        summaries_for_topic(user=learner, topic=topic, order=order)[f"roadmap-{roadmap.pk}"].percent,
         started.progress.percent,
     }
 

@@ -55,7 +55,7 @@ from accounts.services import STATUS_VALUES, InvalidStatus, note_set, progress_s
 from roadmap.importer import ParsedRoadmap, RoadmapSyntaxError, make_slug, parse_roadmap
 from roadmap.models import ContentVersion, Resource, Roadmap, RoadmapResource, Stage, Topic, TopicResource
 from roadmap.progress import ProgressSummary, overlay
-from roadmap.selectors import content_version, roadmap_list
+from roadmap.selectors import content_version, reading_orders, roadmap_list
 from tests.factories import make_roadmap, make_stage, make_topic, make_user
 from tests.helpers import page_progress
 
@@ -691,8 +691,9 @@ class ProgressRules(RuleBasedStateMachine):
     def check_change_summaries(self, learner: int, topic: int) -> None:
         """What the tick-off endpoint answers with (JSON) after a change."""
         topic_obj = self.world.topics[topic]
-        summaries = summaries_for_topic(user=self.world.learners[learner], topic=topic_obj)
         roadmap_id, stage_id = topic_obj.stage.roadmap_id, topic_obj.stage_id
+        order = reading_orders([roadmap_id], version=content_version())[roadmap_id]
+        summaries = summaries_for_topic(user=self.world.learners[learner], topic=topic_obj, order=order)
         assert numbers(summaries[f"roadmap-{roadmap_id}"]) == self.expected(
             learner, self._topics_of(self.world.roadmap_of[topic])
         )
