@@ -51,6 +51,7 @@ def test_production_defaults(load):
     assert conf["forwarded_allow_ips"] == "127.0.0.1,::1"
     assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")
     assert conf["control_socket_disable"] is True
+    assert conf["preload_app"] is True
 
 
 def test_environment_overrides_every_default(load):
@@ -66,6 +67,7 @@ def test_environment_overrides_every_default(load):
         GUNICORN_FORWARDED_ALLOW_IPS="*",
         GUNICORN_LOG_LEVEL="warning",
         GUNICORN_CONTROL_SOCKET="/run/roadmap/gunicorn.ctl",
+        GUNICORN_PRELOAD="0",
     )
     assert conf["bind"] == ["127.0.0.1:8001", "[::1]:8001"]
     assert (conf["workers"], conf["threads"], conf["timeout"], conf["graceful_timeout"]) == (3, 4, 60, 20)
@@ -74,6 +76,7 @@ def test_environment_overrides_every_default(load):
     assert conf["loglevel"] == "warning"
     assert conf["control_socket_disable"] is False
     assert conf["control_socket"] == "/run/roadmap/gunicorn.ctl"
+    assert conf["preload_app"] is False
 
 
 def test_hosting_platforms_worker_count_is_a_fallback(load):
