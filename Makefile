@@ -50,9 +50,10 @@ test: check lint pytest
 fixtures: $(VENV)/.requirements
 	$(BIN)/python scripts/build_fixtures.py
 
-# Performance benchmark (scripts/bench, see bench/README.md): gunicorn with production settings on loopback,
-# wrk at 16 connections per endpoint; prints req/s, p50/p99, ratio to /healthz, queries per request and worker
-# memory, judged against the targets, and writes bench/results.json. SQLite by default;
+# Performance benchmark (scripts/bench, see bench/README.md and docs/performance.md): gunicorn with production
+# settings and worker recycling on loopback, wrk at 16 connections; a mixed journey of 60 learners and visitors
+# (tick-offs included) against /healthz, a learner's page right after a tick-off, single pages as information;
+# judged against the targets, written to bench/results.json. SQLite by default;
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/6 make bench
 # measures PostgreSQL + Redis (a scratch database roadmap_bench on that server, dropped afterwards, and that
 # Redis database, emptied before and after). BENCH_ARGS="--quick" for a short run, "--check" to fail on a miss.

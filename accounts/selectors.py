@@ -21,10 +21,6 @@ from roadmap.progress import FINISHED, ProgressSummary, TopicState, overlay
 from roadmap.selectors import ReadingOrder, StageEntry, TopicEntry, reading_orders
 
 
-def note_get(*, user: User, topic: Topic) -> Note | None:
-    return Note.objects.filter(user=user, topic=topic).first()
-
-
 def summaries_for_topic(*, user: User, topic: Topic, order: ReadingOrder) -> dict[str, ProgressSummary]:
     """The summaries of the roadmap (read in ``order``) and of the stage of ``topic`` after a change (1 query)."""
     states = {

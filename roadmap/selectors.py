@@ -286,13 +286,6 @@ def topics_number(topics: list[Topic]) -> None:
         topic.number = topic_numbers[topic.pk]
 
 
-def topic_number(topic: Topic) -> str:
-    """ "4.2" for the second topic of the fourth stage, as the pages number it (2 queries unless already numbered)."""
-    if not (hasattr(topic, "number") and hasattr(topic.stage, "number")):
-        topics_number([topic])
-    return f"{topic.stage.number}.{topic.number}"
-
-
 def topic_detail(*, user, roadmap_slug: str, stage_slug: str, topic_slug: str) -> TopicDetail:
     """One topic with its resources grouped by kind; previous/next run across stages (4 queries)."""
     topic = topic_get(user=user, roadmap_slug=roadmap_slug, stage_slug=stage_slug, topic_slug=topic_slug)

@@ -184,7 +184,7 @@ def topic_page(
         learner,
         "roadmap/topic_outline.html",
         build,
-        store=not note_form,
+        store=note_form is None,
     )
     data: TopicData = page.data
     _check_visible(request, data.is_published)
@@ -286,7 +286,7 @@ def _stage_values(
     return values
 
 
-def _topic_values(request: HttpRequest, data: "TopicData", record: TopicRecord) -> dict[str, SafeString | str]:
+def _topic_values(request: HttpRequest, data: TopicData, record: TopicRecord) -> dict[str, SafeString | str]:
     """The topic page's slots for this learner (no query)."""
     status = record.status
     number = f"{data.stage.number}.{data.topic.number}"
