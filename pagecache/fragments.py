@@ -59,7 +59,11 @@ class Fragment:
 
 
 def fragment(
-    key: str | None, template_name: str, build: Callable[[Callable[[str], str]], tuple[dict, Any]]
+    key: str | None,
+    template_name: str,
+    build: Callable[[Callable[[str], str]], tuple[dict, Any]],
+    *,
+    request: HttpRequest | None = None,
 ) -> Fragment:
     """The fragment stored under ``key`` (which must carry the content's version), rendered on a miss.
 
@@ -67,14 +71,18 @@ def fragment(
     HTML; it runs only on a miss, so it is where the queries go. ``slot(name)``
     is the marker of a slot, for values the template does not write itself (a
     form field's initial value). With no key (no version known) the fragment is
-    rendered and not stored.
+    rendered and not stored. With ``request``, the template is rendered with the
+    context processors (a whole page in the site's layout): whatever it shows of
+    that request's viewer must be a slot (``{% personal %}``), and ``key`` must
+    name whatever else of the request it depends on (path, theme).
     """
     stored = cache.get(key) if key is not None else None
     if stored is not None:
         return Fragment(*stored)
     nonce = secrets.token_hex(8)
     context, data = build(partial(slot, nonce))
-    html = render_to_string(template_name, {**context, NONCE_VARIABLE: nonce, "csrf_token": slot(nonce, CSRF_SLOT)})
+    context = {**context, NONCE_VARIABLE: nonce, "csrf_token": slot(nonce, CSRF_SLOT)}
+    html = render_to_string(template_name, context, request=request)
     parts = tuple(re.split(f"{_OPEN}{nonce}:([^{_CLOSE}]*){_CLOSE}", html))
     if key is not None:
         cache.set(key, (parts, data), TIMEOUT)

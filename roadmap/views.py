@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote as urlquote
 
+from django.contrib import messages
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
-from pagecache import fragment, make_key, public_page
+from pagecache import Fragment, fragment, make_key, public_page
 from roadmap import markup, selectors
 from roadmap import search as search_selectors
 from roadmap.forms import SearchForm
@@ -106,16 +108,14 @@ def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
         )
         return {"roadmap": outline, "learner": learner}, data
 
-    outline = _fragment(request, "outline", roadmap, learner, "roadmap/outline.html", build)
-    data: OutlineData = outline.data
+    page = _page(request, "roadmap", roadmap, "roadmap/roadmap_detail.html", build)
+    data: OutlineData = page.data
     _check_visible(request, data.is_published)
     values = {}
     if learner:
         states = learner_progress().topic_states(user=request.user, roadmap_id=data.roadmap.pk)
         values = _outline_values(request, data, states, only_left=request.GET.get("show") == "left")
-    return render(
-        request, "roadmap/roadmap_detail.html", {"roadmap": data.roadmap, "outline": outline.fill(request, values)}
-    )
+    return _respond(request, page, values)
 
 
 @public
@@ -136,17 +136,16 @@ def stage_detail(request: HttpRequest, roadmap: str, stage: str) -> HttpResponse
             for topic in detail.stage.topic_list
         )
         data = (_ref(detail.roadmap), detail.roadmap.is_published, _ref(detail.stage), rows)
-        return {"detail": detail, "learner": learner}, data
+        return {"detail": detail, "learner": learner, "roadmap": data[0], "stage": data[2]}, data
 
-    page = _fragment(request, "stage", f"{roadmap}/{stage}", learner, "roadmap/stage_outline.html", build)
+    page = _page(request, "stage", f"{roadmap}/{stage}", "roadmap/stage_detail.html", build)
     roadmap_ref, is_published, stage_ref, rows = page.data
     _check_visible(request, is_published)
     values = {}
     if learner:
         states = learner_progress().topic_states(user=request.user, roadmap_id=roadmap_ref.pk, stage_id=stage_ref.pk)
         values = _stage_values(request, stage_ref, rows, states)
-    context = {"roadmap": roadmap_ref, "stage": stage_ref, "outline": page.fill(request, values)}
-    return render(request, "roadmap/stage_detail.html", context)
+    return _respond(request, page, values)
 
 
 @public
@@ -171,28 +170,21 @@ def topic_page(
             content_updated_at=detail.topic.content_updated_at,
             progress_url=reverse("accounts:progress", args=[roadmap, stage, topic]),
         )
-        context = {"detail": detail, "learner": learner}
+        context = {"detail": detail, "learner": learner, "roadmap": data.roadmap, "stage": data.stage}
+        context["topic"] = data.topic
         if learner:
             # The textarea holds a slot: the learner's note is filled in per request.
             context["note_form"] = note_form or seam.note_form(text=slot("note"))
         return context, data
 
-    page = _fragment(
-        request,
-        "topic",
-        f"{roadmap}/{stage}/{topic}",
-        learner,
-        "roadmap/topic_outline.html",
-        build,
-        store=note_form is None,
-    )
+    name = f"{roadmap}/{stage}/{topic}"
+    page = _page(request, "topic", name, "roadmap/topic_detail.html", build, store=note_form is None)
     data: TopicData = page.data
     _check_visible(request, data.is_published)
-    values = {"next": urlquote(request.get_full_path(), safe="/")}
+    values = {}
     if learner:
-        values.update(_topic_values(request, data, seam.topic_record(user=request.user, topic_id=data.topic.pk)))
-    context = {"roadmap": data.roadmap, "stage": data.stage, "topic": data.topic, "outline": page.fill(request, values)}
-    return render(request, "roadmap/topic_detail.html", context, status=status)
+        values = _topic_values(request, data, seam.topic_record(user=request.user, topic_id=data.topic.pk))
+    return _respond(request, page, values, status=status)
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -211,13 +203,34 @@ _BADGE = {status: markup.status_badge(status) for status in markup.STATUSES}
 _TICK = {status: markup.tick_state(status) for status in markup.STATUSES}
 
 
-def _fragment(
-    request: HttpRequest, kind: str, name: str, learner: bool, template: str, build: Callable, *, store: bool = True
-):
-    """The page's shared part for this content version: one copy for learners (with slots), one for visitors."""
+def _page(request: HttpRequest, kind: str, name: str, template: str, build: Callable, *, store: bool = True):
+    """The whole page in the site's layout, stored for this content version, kind of viewer and theme.
+
+    Kinds of viewer: visitors, learners and staff (whose menu also lists draft
+    roadmaps). What the page shows of the viewer is a slot: their progress, and
+    in the layout their name, the paths to come back to and their messages.
+    """
+    user = request.user
+    viewer = ("staff" if user.is_staff else "learner") if user.is_authenticated else "visitor"
     version = selectors.content_version(request) if store else None
-    key = None if version is None else make_key(kind, version, name, "learner" if learner else "visitor")
-    return fragment(key, template, build)
+    key = None if version is None else make_key(kind, version, name, viewer, theme_of(request))
+    return fragment(key, template, build, request=request)
+
+
+def _respond(request: HttpRequest, page: Fragment, values: dict, *, status: int = 200) -> HttpResponse:
+    return HttpResponse(page.fill(request, {**layout_values(request), **values}), status=status)
+
+
+def layout_values(request: HttpRequest) -> dict[str, SafeString | str]:
+    """The slots of the layout (``base.html``'s ``{% personal %}`` and messages) for this request (no query)."""
+    path = request.get_full_path()
+    values: dict[str, SafeString | str] = {"full-path": escape(path), "next": urlquote(path, safe="/")}
+    if request.user.is_authenticated:
+        values["public-name"] = escape(request.user.public_name)
+    pending = messages.get_messages(request)
+    if pending:
+        values["messages"] = render_to_string("includes/message_list.html", {"messages": pending})
+    return values
 
 
 def _check_visible(request: HttpRequest, is_published: bool) -> None:

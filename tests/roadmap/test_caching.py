@@ -184,6 +184,31 @@ def test_the_cached_page_carries_the_requests_own_csrf_token(seeded, learner):
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize("url", [ROADMAP, STAGE, TOPIC])
+def test_the_stored_layout_shows_each_viewer_their_own_name_path_and_menu(seeded, url):
+    """The whole page is stored per kind of viewer and theme: the name, the return paths and the staff's
+    draft roadmaps in the menu are each viewer's own."""
+    from roadmap.models import Roadmap
+
+    Roadmap.objects.create(slug="draft-map", title="Draft <b>map</b>", is_published=False)
+    clients = {}
+    for username, display_name, staff in [("ada", "Ada <Lovelace>", False), ("grace", "Grace H.", False)]:
+        clients[username] = Client()
+        clients[username].force_login(make_user(username=username, display_name=display_name, is_staff=staff))
+    clients["boss"] = Client()
+    clients["boss"].force_login(make_user(username="boss", display_name="The boss", is_staff=True))
+
+    for username, client in clients.items():
+        page = soup_of(client.get(url + "?show=left" if url == ROADMAP else url))
+        header = text(page.select_one("header"))
+        assert "\ue000" not in str(page)
+        expected = {"ada": "Ada <Lovelace>", "grace": "Grace H.", "boss": "The boss"}[username]
+        assert f"Profile of {expected}" in header
+        assert ("Draft <b>map</b>" in header) == (username == "boss"), username
+        back = url + "?show=left" if url == ROADMAP else url
+        assert {field["value"] for field in page.select("form[data-theme-form] input[name=next]")} == {back}
+
+
 def test_a_message_is_shown_once_and_never_cached(seeded, learner_client):
     first = learner_client.post(TOPIC + "progress/?next=" + ROADMAP, {"status": "done"}, follow=True)
     assert "marked as done" in text(soup_of(first).select_one("[data-messages]"))
