@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,6 +28,7 @@ from accounts import selectors, services
 from accounts.forms import AccountDeleteForm, NoteForm, ProfileForm, ProgressForm, SignupForm
 from accounts.models import NOT_STARTED, User
 from roadmap import selectors as roadmap_selectors
+from roadmap.layout import respond, stored_page
 from roadmap.preferences import THEME_COOKIE, THEME_COOKIE_MAX_AGE, THEMES
 from roadmap.views import topic_page
 
@@ -118,7 +120,9 @@ def note_update(request: HttpRequest, roadmap: str, stage: str, topic: str) -> H
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     dashboard = selectors.dashboard(user=request.user, version=roadmap_selectors.content_version(request))
-    return render(request, "accounts/dashboard.html", {"dashboard": dashboard})
+    page = stored_page(request, "dashboard", "", "accounts/dashboard.html", lambda slot: ({}, None))
+    context = {"dashboard": dashboard, "user": request.user}
+    return respond(request, page, {"content": render_to_string("accounts/dashboard_content.html", context)})
 
 
 def _export_filename(user, extension: str) -> str:

@@ -13,19 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote as urlquote
 
-from django.contrib import messages
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
-from pagecache import Fragment, fragment, make_key, public_page
+from pagecache import public_page
 from roadmap import markup, selectors
 from roadmap import search as search_selectors
 from roadmap.forms import SearchForm
+from roadmap.layout import respond, stored_page
 from roadmap.preferences import theme_of
 from roadmap.progress import FINISHED, TopicRecord, TopicState, changed_since_done, learner_progress, overlay
 
@@ -108,14 +107,14 @@ def roadmap_detail(request: HttpRequest, roadmap: str) -> HttpResponse:
         )
         return {"roadmap": outline, "learner": learner}, data
 
-    page = _page(request, "roadmap", roadmap, "roadmap/roadmap_detail.html", build)
+    page = stored_page(request, "roadmap", roadmap, "roadmap/roadmap_detail.html", build)
     data: OutlineData = page.data
     _check_visible(request, data.is_published)
     values = {}
     if learner:
         states = learner_progress().topic_states(user=request.user, roadmap_id=data.roadmap.pk)
         values = _outline_values(request, data, states, only_left=request.GET.get("show") == "left")
-    return _respond(request, page, values)
+    return respond(request, page, values)
 
 
 @public
@@ -138,14 +137,14 @@ def stage_detail(request: HttpRequest, roadmap: str, stage: str) -> HttpResponse
         data = (_ref(detail.roadmap), detail.roadmap.is_published, _ref(detail.stage), rows)
         return {"detail": detail, "learner": learner, "roadmap": data[0], "stage": data[2]}, data
 
-    page = _page(request, "stage", f"{roadmap}/{stage}", "roadmap/stage_detail.html", build)
+    page = stored_page(request, "stage", f"{roadmap}/{stage}", "roadmap/stage_detail.html", build)
     roadmap_ref, is_published, stage_ref, rows = page.data
     _check_visible(request, is_published)
     values = {}
     if learner:
         states = learner_progress().topic_states(user=request.user, roadmap_id=roadmap_ref.pk, stage_id=stage_ref.pk)
         values = _stage_values(request, stage_ref, rows, states)
-    return _respond(request, page, values)
+    return respond(request, page, values)
 
 
 @public
@@ -178,13 +177,13 @@ def topic_page(
         return context, data
 
     name = f"{roadmap}/{stage}/{topic}"
-    page = _page(request, "topic", name, "roadmap/topic_detail.html", build, store=note_form is None)
+    page = stored_page(request, "topic", name, "roadmap/topic_detail.html", build, store=note_form is None)
     data: TopicData = page.data
     _check_visible(request, data.is_published)
     values = {}
     if learner:
         values = _topic_values(request, data, seam.topic_record(user=request.user, topic_id=data.topic.pk))
-    return _respond(request, page, values, status=status)
+    return respond(request, page, values, status=status)
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -201,36 +200,6 @@ def search(request: HttpRequest) -> HttpResponse:
 _ROW = {status: format_html(' data-status="{}"', status) for status in markup.STATUSES}
 _BADGE = {status: markup.status_badge(status) for status in markup.STATUSES}
 _TICK = {status: markup.tick_state(status) for status in markup.STATUSES}
-
-
-def _page(request: HttpRequest, kind: str, name: str, template: str, build: Callable, *, store: bool = True):
-    """The whole page in the site's layout, stored for this content version, kind of viewer and theme.
-
-    Kinds of viewer: visitors, learners and staff (whose menu also lists draft
-    roadmaps). What the page shows of the viewer is a slot: their progress, and
-    in the layout their name, the paths to come back to and their messages.
-    """
-    user = request.user
-    viewer = ("staff" if user.is_staff else "learner") if user.is_authenticated else "visitor"
-    version = selectors.content_version(request) if store else None
-    key = None if version is None else make_key(kind, version, name, viewer, theme_of(request))
-    return fragment(key, template, build, request=request)
-
-
-def _respond(request: HttpRequest, page: Fragment, values: dict, *, status: int = 200) -> HttpResponse:
-    return HttpResponse(page.fill(request, {**layout_values(request), **values}), status=status)
-
-
-def layout_values(request: HttpRequest) -> dict[str, SafeString | str]:
-    """The slots of the layout (``base.html``'s ``{% personal %}`` and messages) for this request (no query)."""
-    path = request.get_full_path()
-    values: dict[str, SafeString | str] = {"full-path": escape(path), "next": urlquote(path, safe="/")}
-    if request.user.is_authenticated:
-        values["public-name"] = escape(request.user.public_name)
-    pending = messages.get_messages(request)
-    if pending:
-        values["messages"] = render_to_string("includes/message_list.html", {"messages": pending})
-    return values
 
 
 def _check_visible(request: HttpRequest, is_published: bool) -> None:
