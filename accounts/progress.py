@@ -46,5 +46,5 @@ class LearnerProgress:
         text, note_updated_at = note or ("", None)
         return TopicRecord(status, started_at, completed_at, updated_at, text, note_updated_at)
 
-    def note_form(self, *, text: str = "", data=None) -> NoteForm:
-        return NoteForm(data) if data is not None else NoteForm(initial={"text": text})
+    def note_form(self, *, text: str = "") -> NoteForm:
+        return NoteForm(initial={"text": text})

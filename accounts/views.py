@@ -86,7 +86,9 @@ def progress_update(request: HttpRequest, roadmap: str, stage: str, topic: str) 
     roadmap_id = topic_obj.stage.roadmap_id
     version = roadmap_selectors.content_version(request)
     order = roadmap_selectors.reading_orders([roadmap_id], version=version)[roadmap_id]
-    message = f"{order.topic(topic_obj.pk).number} {topic_obj.title}: {STATUS_MESSAGES[status]}."
+    # The curriculum may have changed since the topic was read: then the message goes without its number.
+    entry = order.topic(topic_obj.pk)
+    message = f"{entry.number + ' ' if entry else ''}{topic_obj.title}: {STATUS_MESSAGES[status]}."
     if _wants_json(request):
         summaries = selectors.summaries_for_topic(user=request.user, topic=topic_obj, order=order)
         return JsonResponse(

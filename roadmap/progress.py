@@ -120,8 +120,8 @@ class LearnerProgress(Protocol):
     def topic_record(self, *, user, topic_id: int) -> "TopicRecord":
         """What the topic page shows of the learner's record and note on one topic (2 queries)."""
 
-    def note_form(self, *, text: str = "", data=None) -> Form:
-        """The note form, showing ``text``, or bound to the submitted ``data`` (no query)."""
+    def note_form(self, *, text: str = "") -> Form:
+        """An unbound note form showing ``text`` (no query)."""
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,16 @@
 """Curriculum pages: the shared curriculum rendered once per content version, the viewer's progress laid over it.
 
-The roadmap and stage pages keep their curriculum part as a cached fragment
-(``pagecache.fragment``, keyed by the content version) whose slots are filled
-per request from one query for the learner's states (``roadmap.progress``, the
-seam to the learners' app). Visitors without a login get whole stored pages
-(``pagecache.public_page``). How a request gets here, and why, is in
-``docs/architecture.md``.
+The roadmap, stage and topic pages are stored whole, in the site's layout
+(``roadmap.layout.stored_page``, keyed by content version, kind of viewer and
+theme); each request fills their slots from one or two queries for the
+learner's progress (``roadmap.progress``, the seam to the learners' app).
+Visitors without a login get whole stored responses (``pagecache.public_page``).
+How a request gets here, and why, is in ``docs/architecture.md``.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote as urlquote
 
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -222,7 +221,7 @@ def _outline_values(
 ) -> dict[str, SafeString | str]:
     """The roadmap page's slots for this learner (no query)."""
     progress = overlay(((stage.ref.pk, [topic_id for topic_id, _ in stage.topics]) for stage in data.stages), states)
-    values: dict[str, SafeString | str] = {"next": urlquote(request.get_full_path(), safe="/")}
+    values: dict[str, SafeString | str] = {}  # "next" (the path to come back to) is the layout's
     for stage in data.stages:
         for topic_id, content_updated_at in stage.topics:
             status = progress.statuses[topic_id]
