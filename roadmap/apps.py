@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,4 +8,7 @@ class RoadmapConfig(AppConfig):
     verbose_name = _("Curriculum")
 
     def ready(self) -> None:
-        from roadmap import signals  # noqa: F401  (connects the receivers)
+        from roadmap import signals  # (connects the receivers)
+
+        # The content version's one row, again after a flush (migration 0004 made it first).
+        post_migrate.connect(signals.ensure_content_version, sender=self)

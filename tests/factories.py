@@ -2,7 +2,7 @@
 
 from itertools import count
 
-from roadmap.models import Resource, ResourceKind, Roadmap, Stage, Topic
+from roadmap.models import Resource, ResourceKind, Roadmap, Stage, Topic, TopicResource
 
 _sequence = count(1)
 # Positions are small integers (PositiveSmallIntegerField, at most 32767 on
@@ -35,23 +35,39 @@ def make_topic(stage: Stage | None = None, **fields) -> Topic:
     return Topic.objects.create(stage=stage or make_stage(), **fields)
 
 
+def resource_fields(n: int) -> dict:
+    return {
+        "title": f"Resource {n}",
+        "slug": f"resource-{n}",
+        "url": f"https://example.com/{n}/",
+        "kind": ResourceKind.DOCS,
+    }
+
+
 def make_resource(**fields) -> Resource:
-    n = next(_sequence)
-    fields.setdefault("title", f"Resource {n}")
-    fields.setdefault("slug", f"resource-{n}")
-    fields.setdefault("url", f"https://example.com/{n}/")
-    fields.setdefault("kind", ResourceKind.DOCS)
-    return Resource.objects.create(**fields)
+    return Resource.objects.create(**{**resource_fields(next(_sequence)), **fields})
 
 
 def make_curriculum(*, stages: int, topics: int, resources: int = 0, **roadmap_fields) -> Roadmap:
-    """A roadmap of ``stages`` x ``topics``, each topic with ``resources`` resources."""
+    """A roadmap of ``stages`` x ``topics``, each topic with ``resources`` resources (one insert per table)."""
     roadmap = make_roadmap(**roadmap_fields)
-    for s in range(1, stages + 1):
-        stage = make_stage(roadmap, position=s, slug=f"s{s}", title=f"Stage {s}")
-        for t in range(1, topics + 1):
-            topic = make_topic(stage, position=t, slug=f"t{t}", title=f"Topic {s}.{t}")
-            topic.resources.add(*(make_resource() for _ in range(resources)))
+    stage_rows = Stage.objects.bulk_create(
+        Stage(roadmap=roadmap, position=s, slug=f"s{s}", title=f"Stage {s}") for s in range(1, stages + 1)
+    )
+    topic_rows = Topic.objects.bulk_create(
+        Topic(stage=stage, position=t, slug=f"t{t}", title=f"Topic {s}.{t}")
+        for s, stage in enumerate(stage_rows, start=1)
+        for t in range(1, topics + 1)
+    )
+    if resources:
+        resource_rows = Resource.objects.bulk_create(
+            Resource(**resource_fields(next(_sequence))) for _ in range(len(topic_rows) * resources)
+        )
+        TopicResource.objects.bulk_create(
+            TopicResource(topic=topic, resource=resource_rows[i * resources + r], position=r + 1)
+            for i, topic in enumerate(topic_rows)
+            for r in range(resources)
+        )
     return roadmap
 
 

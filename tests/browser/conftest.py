@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
 
 from tests.browser.pages import DESKTOP, make_learner_with_progress
+from tests.curriculum import load_curriculum
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Chromium flags for a headless run as root on a machine without outside network.
@@ -33,12 +33,6 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "screenshots: writes full-page screenshots to $SCREENSHOT_DIR (part of every run)"
     )
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +76,7 @@ def new_page(browser, live_server, transactional_db, blocked_by_csp) -> Callable
     runs under the site's real Content-Security-Policy, and the test fails if
     the policy blocked anything.
     """
-    call_command("loaddata", "roadmaps", verbosity=0)
+    load_curriculum()
     contexts = []
 
     def open_page(**options):

@@ -4,10 +4,10 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from roadmap.models import Roadmap, Stage, Topic
+from tests.curriculum import load_curriculum
 
 ROADMAP = "django-roadmap"
 ROADMAP_URL = f"/roadmaps/{ROADMAP}/"
@@ -77,7 +77,7 @@ def learner_page(page, learner):
 
 @pytest.fixture
 def no_js_page(browser, live_server, transactional_db):
-    call_command("loaddata", "roadmaps", verbosity=0)
+    load_curriculum()
     context = browser.new_context(
         java_script_enabled=False, base_url=live_server.url, viewport={"width": 1280, "height": 900}
     )

@@ -100,3 +100,19 @@ def test_every_app_migrates_to_zero_and_back():
     assert applied_at_bottom == kept
     assert set(MigrationRecorder(connection).applied_migrations()) == applied_before
     assert schema() == schema_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_keeps_the_rows_the_site_needs_like_djangos_own_permissions():
+    """``flush`` empties every table, then sends ``post_migrate``: the editors' group and the content version return."""
+    from django.contrib.auth.models import Group
+
+    from accounts.editors import GROUP_NAME
+    from roadmap.models import ContentVersion
+
+    call_command("flush", interactive=False, verbosity=0)
+
+    group = Group.objects.get(name=GROUP_NAME)
+    assert {permission.content_type.app_label for permission in group.permissions.all()} == {"roadmap"}
+    assert group.permissions.count() == 24
+    assert ContentVersion.objects.filter(pk=1).exists()
