@@ -21,6 +21,10 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if marker := TIERS.get(item.path.parent):
             item.add_marker(marker)
+        if marker is pytest.mark.stack:
+            # Their module fixtures (servers, databases, backups) are built once: one worker runs the whole
+            # module under `pytest -n ... --dist loadgroup`, as `make test` does.
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.fixture

@@ -27,15 +27,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "screenshots: writes full-page screenshots to $SCREENSHOT_DIR (part of every run)"
-    )
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
         message = f"Browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)."
@@ -96,6 +91,22 @@ def csp_violations(message) -> list[str]:
     if message.type == "error" and "Content Security Policy" in message.text:
         return [f"{message.page.url if message.page else '?'}: {message.text}"]
     return []
+
+
+@pytest.fixture(scope="session")
+def screenshot() -> Callable:
+    """Save a full-page screenshot for people to look at, as ``<page>-<theme>-<device>.png``.
+
+    The accessibility (desktop) and phone-layout tests take them on the pages they check, so every run
+    refreshes them. They go to $SCREENSHOT_DIR, by default test-artifacts/screenshots/ in the repository.
+    """
+    directory = Path(os.environ.get("SCREENSHOT_DIR") or REPOSITORY / "test-artifacts" / "screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name: str, *, scheme: str, device: str) -> None:
+        page.screenshot(path=directory / f"{name}-{scheme}-{device}.png", full_page=True, animations="disabled")
+
+    return save
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Every kind of page the site has, for the checks that visit them all.
 
-The accessibility, responsive-layout and screenshot tests are parametrised
+The accessibility and responsive-layout tests (which take the screenshots) are parametrised
 over ``SITE_PAGES``; ``open_site_page`` sets up what a page needs (a learner
 with some progress, a public profile, a login) and opens it.
 """

@@ -2,7 +2,7 @@
 a sound structure: one <h1>, no skipped heading levels, a page language, labelled fields and a skip link first.
 
 One test per page type checks both themes (the database is reset once, not twice), and reports every problem
-it finds rather than only the first.
+it finds rather than only the first. The pages it checks are saved as screenshots for people to look at.
 """
 
 import re
@@ -129,16 +129,18 @@ def structure_problems(page) -> list[str]:
 
 
 @pytest.mark.parametrize("site_page", SITE_PAGES, ids=str)
-def test_page_is_accessible_in_light_and_dark_theme(page, site_page, site_learner, log_in_as):
+def test_page_is_accessible_in_light_and_dark_theme(page, site_page, site_learner, log_in_as, screenshot):
     problems = []
     page.emulate_media(color_scheme="light")
     open_site_page(page, site_page, log_in_as=log_in_as, learner=site_learner)
+    screenshot(page, site_page.name, scheme="light", device="desktop")
     problems += theme_problems(page, "light")
     problems += axe_problems(page, f"{site_page.name}, light theme")
     problems += structure_problems(page)
 
     page.emulate_media(color_scheme="dark")
     page.reload()
+    screenshot(page, site_page.name, scheme="dark", device="desktop")
     problems += theme_problems(page, "dark")
     problems += axe_problems(page, f"{site_page.name}, dark theme")
 

@@ -1,7 +1,8 @@
 """On a 375 px wide phone every page type fits the screen and every control is big enough to tap.
 
 Targets follow WCAG 2.2's 2.5.8 (Target Size, Minimum): at least 24 by 24 CSS pixels. Only controls are
-measured; a text link inside a sentence is exempt, as the criterion allows.
+measured; a text link inside a sentence is exempt, as the criterion allows. The pages it checks are saved as
+screenshots, light and dark, for people to look at.
 """
 
 import re
@@ -88,9 +89,10 @@ def target_problems(page, scope: str = "body") -> list[str]:
 
 
 @pytest.mark.parametrize("site_page", SITE_PAGES, ids=str)
-def test_page_fits_a_phone_with_tappable_controls(new_page, site_page, site_learner, log_in_as):
-    page = new_page(**MOBILE)
+def test_page_fits_a_phone_with_tappable_controls(new_page, site_page, site_learner, log_in_as, screenshot):
+    page = new_page(**MOBILE, color_scheme="light")
     open_site_page(page, site_page, log_in_as=log_in_as, learner=site_learner)
+    screenshot(page, site_page.name, scheme="light", device="mobile")
     overflow = overflow_problems(page)
     problems = overflow + target_problems(page)
 
@@ -104,6 +106,11 @@ def test_page_fits_a_phone_with_tappable_controls(new_page, site_page, site_lear
         if not overflow:
             open_menu = overflow_problems(page) + open_menu
         problems += [f"in the open menu, {problem}" for problem in open_menu]
+
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    screenshot(page, site_page.name, scheme="dark", device="mobile")
+    problems += [f"in the dark theme, {problem}" for problem in overflow_problems(page)]
 
     assert not problems, f"{site_page.name} ({site_page.path}) at {WIDTH} px:\n" + "\n".join(problems)
 

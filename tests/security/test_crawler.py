@@ -42,7 +42,6 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core import mail
-from django.core.management import call_command
 from django.db import models, transaction
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -55,10 +54,12 @@ from django.views.static import serve as static_serve
 
 from accounts.models import Note, Progress, Status, User
 from roadmap.models import Resource, Roadmap, Stage, Topic
+from tests.curriculum import load_curriculum
 from tests.factories import make_roadmap, make_stage, make_user
 from tests.helpers import soup_of, text
 
-pytestmark = pytest.mark.django_db
+# One worker runs the module, so its module-scoped data is built once (`--dist loadgroup`).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("crawler")]
 
 PASSWORD = "correct-horse-battery-staple"
 # Every model the admin edits, with its ModelAdmin.
@@ -240,7 +241,7 @@ def curriculum(django_db_setup, django_db_blocker) -> Iterator[None]:
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            call_command("loaddata", "roadmaps", verbosity=0)
+            load_curriculum()
             yield
         finally:
             transaction.set_rollback(True)
