@@ -42,9 +42,9 @@ format: $(VENV)/.requirements-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# On every CPU (pytest-xdist; a module marked xdist_group runs on one worker); PYTEST_ARGS adds options, e.g. PYTEST_ARGS='-m "not browser and not stack"'.
+# On every CPU (pytest-xdist), a test module per worker so its module fixtures are built once; PYTEST_ARGS adds options, e.g. PYTEST_ARGS='-m "not browser and not stack"'.
 pytest: $(VENV)/.requirements-dev
-	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 test: check lint pytest
 

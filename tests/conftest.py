@@ -14,17 +14,13 @@ SOURCES = BASE_DIR / "fixtures" / "sources"
 # gw0, gw1, ... (more than six workers would share them).
 LIVE_REDIS = "redis://127.0.0.1:6379/{}"
 # The slow tiers, by folder: `pytest -m "not browser and not stack"` leaves them out.
-TIERS = {BASE_DIR / "tests" / "browser": pytest.mark.browser, BASE_DIR / "tests" / "deploy": pytest.mark.stack}
+TIERS = {BASE_DIR / "tests" / "browser": "browser", BASE_DIR / "tests" / "deploy": "stack"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if marker := TIERS.get(item.path.parent):
-            item.add_marker(marker)
-        if marker is pytest.mark.stack:
-            # Their module fixtures (servers, databases, backups) are built once: one worker runs the whole
-            # module under `pytest -n ... --dist loadgroup`, as `make test` does.
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+        if tier := TIERS.get(item.path.parent):
+            item.add_marker(tier)
 
 
 @pytest.fixture

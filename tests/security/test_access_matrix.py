@@ -35,8 +35,7 @@ from accounts.models import Note, Progress, Status, User
 from roadmap.models import Roadmap, Topic
 from tests.factories import make_curriculum, make_user
 
-# One worker runs the module, so its module-scoped data is built once (`--dist loadgroup`).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("access-matrix")]
+pytestmark = pytest.mark.django_db
 
 PASSWORD_A = "alice-correct-horse-battery"
 PASSWORD_B = "bob-correct-horse-battery"

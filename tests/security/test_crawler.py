@@ -58,8 +58,7 @@ from tests.curriculum import load_curriculum
 from tests.factories import make_roadmap, make_stage, make_user
 from tests.helpers import soup_of, text
 
-# One worker runs the module, so its module-scoped data is built once (`--dist loadgroup`).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("crawler")]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery-staple"
 # Every model the admin edits, with its ModelAdmin.
